@@ -1,0 +1,128 @@
+"""Benchmark of the batch spine: one day from landed NDJSON files to the matrix and scores.
+
+For each size (events per day) it seeds one day of sample data, then runs, each in a fresh
+process and measured by bench/measure.py (wall time, peak RSS of every process it starts):
+  (1) `dagster job execute ... -j daily_refresh` for the day (recmart, in-process executor)
+  (1m) the same with RECMART_EXECUTOR=multiprocess (a process, and a JVM, per step)
+  (2) bench/spine/naive_pyspark_matrix.py: schema inference, pivot, default shuffle settings
+  (3) bench/spine/duckdb_matrix.py: the same matrix in DuckDB SQL
+and writes bench/spine/results-<sizes>.json; RESULTS.md quotes them with this command:
+  .venv/bin/python bench/spine/run_bench.py 1000000 10000000
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import shutil
+import sys
+import tempfile
+import time
+from dataclasses import asdict
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(REPO / "bench"))
+from measure import measure  # noqa: E402
+
+DAY = dt.date(2026, 11, 20)
+PY = sys.executable
+
+
+def seed(size: int, where: Path) -> dict:
+    from recmart.sample.seed import seed_sample
+
+    marker = where / "seeded.json"
+    if marker.exists():
+        return json.loads(marker.read_text())
+    shutil.rmtree(where, ignore_errors=True)
+    where.mkdir(parents=True)
+    t = time.perf_counter()
+    summary = seed_sample(str(where / "lake"), f"sqlite:///{where / 'source.db'}", DAY, 1, size,
+                          users=max(1000, size // 100), seed=1, catalogue=None)
+    info = {"seconds": round(time.perf_counter() - t, 1), "events": summary.events}
+    marker.write_text(json.dumps(info))
+    return info
+
+
+def landing_bytes(lake: Path) -> tuple[int, int]:
+    import gzip
+
+    files = sorted((lake / "landing/clickstream").rglob("*"))
+    files = [f for f in files if f.is_file()]
+    raw = sum(len(gzip.decompress(f.read_bytes())) if f.suffix == ".gz" else f.stat().st_size for f in files)
+    return sum(f.stat().st_size for f in files), raw
+
+
+def step_seconds(home: Path) -> dict[str, float]:
+    import dagster as dg
+
+    os.environ["DAGSTER_HOME"] = str(home)
+    with dg.DagsterInstance.get() as instance:
+        run = instance.get_runs(limit=1)[0]
+        stats = instance.get_run_step_stats(run.run_id)
+        return {s.step_key: round(s.end_time - s.start_time, 2) for s in stats if s.end_time}
+
+
+def bench(size: int, out: Path) -> dict:
+    where = out / f"n{size}"
+    seeded = seed(size, where)
+    lake = where / "lake"
+    gz_bytes, ndjson_bytes = landing_bytes(lake)
+    results: dict = {"events_per_day": size, "seeded": seeded, "landing_gzip_bytes": gz_bytes,
+                     "landing_ndjson_bytes": ndjson_bytes}
+    for name, executor in (("daily_refresh", "in_process"), ("daily_refresh_multiprocess", "multiprocess")):
+        home = Path(tempfile.mkdtemp(prefix="recmart-bench-home-"))
+        shutil.copy(REPO / "dagster.yaml", home / "dagster.yaml")
+        env = {**os.environ, "RECMART_LAKE": str(lake), "RECMART_SOURCE_DB": f"sqlite:///{where / 'source.db'}",
+               "DAGSTER_HOME": str(home), "RECMART_EXECUTOR": executor}
+        cmd = [str(REPO / ".venv/bin/dagster"), "job", "execute", "-m", "recmart.definitions", "-j", "daily_refresh",
+               "--tags", json.dumps({"dagster/partition": DAY.isoformat()})]
+        with open(where / f"{name}.log", "w") as log:
+            m = measure(cmd, env=env, cwd=str(REPO), log=log)
+        results[name] = {**asdict(m), "steps": step_seconds(home)}
+        shutil.rmtree(home, ignore_errors=True)
+    landing_days = [str(p) for p in sorted((lake / "landing/clickstream").glob("*/*/*")) if p.is_dir()]
+    with open(where / "naive.log", "w") as log:
+        results["naive_pyspark"] = asdict(measure(
+            [PY, str(REPO / "bench/spine/naive_pyspark_matrix.py"), *landing_days,
+             "--source-db", f"sqlite:///{where / 'source.db'}", "--day", DAY.isoformat(),
+             "--out", str(where / "naive_out")], cwd=str(REPO), log=log))
+    with open(where / "duckdb.log", "w") as log:
+        results["duckdb"] = asdict(measure(
+            [PY, str(REPO / "bench/spine/duckdb_matrix.py"), str(lake / "landing/clickstream/*/*/*/*/*"),
+             "--source-db", f"sqlite:///{where / 'source.db'}", "--day", DAY.isoformat(),
+             "--out", str(where / "duckdb_out.parquet")], cwd=str(REPO), log=log))
+    ours = results["daily_refresh"]
+    ingest = ours["steps"].get("raw_clickstream")
+    results["summary"] = {
+        "seconds_per_million_events": round(ours["seconds"] / size * 1e6, 2),
+        "speedup_vs_naive": round(results["naive_pyspark"]["seconds"] / ours["seconds"], 2),
+        "ratio_to_duckdb": round(ours["seconds"] / results["duckdb"]["seconds"], 2),
+        "ingest_mb_per_s": round(ndjson_bytes / 2**20 / ingest, 1) if ingest else None,
+    }
+    return results
+
+
+def main() -> None:
+    p = argparse.ArgumentParser()
+    p.add_argument("sizes", nargs="+", type=int)
+    p.add_argument("--out", default=str(REPO / "bench/out"))
+    args = p.parse_args()
+    out = Path(args.out)
+    all_results = [bench(n, out) for n in args.sizes]
+    name = REPO / "bench/spine" / f"results-{'-'.join(str(n) for n in args.sizes)}.json"
+    name.write_text(json.dumps(all_results, indent=2))
+    for r in all_results:
+        print(json.dumps({"events_per_day": r["events_per_day"], **r["summary"],
+                          "ours_s": round(r["daily_refresh"]["seconds"], 1),
+                          "ours_multiprocess_s": round(r["daily_refresh_multiprocess"]["seconds"], 1),
+                          "naive_s": round(r["naive_pyspark"]["seconds"], 1),
+                          "duckdb_s": round(r["duckdb"]["seconds"], 1),
+                          "ours_peak_mb": r["daily_refresh"]["peak_tree_rss_mb"]}))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,162 @@
+"""Data checks of the curated tables: exact reconciliations, keys and references.
+
+Each check is a plain function of the SQL resource and the day, so tests call it directly;
+the decorated checks only bind it to its asset.
+"""
+
+
+from decimal import Decimal
+
+import dagster as dg
+
+from recmart.assets.curated.interaction_matrix import interaction_matrix
+from recmart.assets.curated.interaction_scores import interaction_scores
+from recmart.partitions import DAILY
+from recmart.resources.source_db import SourceDatabase
+from recmart.resources.sql import LakeSql
+from recmart.source.export import purchase_totals
+
+
+def _result(passed: bool, metadata: dict, failure: str) -> dg.AssetCheckResult:
+    return dg.AssetCheckResult(passed=passed, metadata=metadata, description=None if passed else failure)
+
+
+def _on(day: str) -> str:
+    return f"event_date = DATE '{day}'"
+
+
+# ---- cleaned events --------------------------------------------------------------------------
+def records_reconcile(sql: LakeSql, day: str) -> dg.AssetCheckResult:
+    """landed records of the day = cleaned + quarantined (by reason) + duplicates, exactly."""
+    landed = sql.scalar(f"SELECT count(*) FROM raw_clickstream WHERE {_on(day)}")
+    cleaned, duplicates = sql.query(
+        f"SELECT count(*), coalesce(sum(copies - 1), 0) FROM curated_cleaned_events WHERE {_on(day)}"
+    )[1][0]
+    by_reason = dict(
+        sql.query(f"SELECT reason, count(*) FROM quarantine_clickstream WHERE {_on(day)} GROUP BY reason")[1]
+    )
+    quarantined = sum(by_reason.values())
+    accounted = cleaned + quarantined + int(duplicates)
+    return _result(
+        landed == accounted,
+        {
+            "landed": landed, "cleaned": cleaned, "quarantined": quarantined,
+            "duplicates": int(duplicates), "unaccounted": landed - accounted,
+            **{f"quarantined/{r}": n for r, n in sorted(by_reason.items())},
+        },
+        f"{landed - accounted} landed records are neither cleaned, quarantined nor duplicates",
+    )
+
+
+def event_ids_unique(sql: LakeSql, day: str) -> dg.AssetCheckResult:
+    rows, ids = sql.query(
+        f"SELECT count(*), count(DISTINCT event_id) FROM curated_cleaned_events WHERE {_on(day)}"
+    )[1][0]
+    return _result(rows == ids, {"rows": rows, "distinct_event_ids": ids}, f"{rows - ids} repeated event_ids")
+
+
+def required_fields_present(sql: LakeSql, day: str) -> dg.AssetCheckResult:
+    nulls = sql.scalar(
+        "SELECT count(*) FROM curated_cleaned_events WHERE "
+        f"{_on(day)} AND (event_id IS NULL OR event_type IS NULL OR event_time IS NULL "
+        "OR session_id IS NULL OR product_id IS NULL)"
+    )
+    return _result(nulls == 0, {"rows_with_null_keys": nulls}, f"{nulls} rows lack a required field")
+
+
+# ---- interaction matrix ----------------------------------------------------------------------
+def matrix_matches_events(sql: LakeSql, day: str) -> dg.AssetCheckResult:
+    """Matrix counts = distinct cleaned events of identified users by type, and pairs = pairs."""
+    m = sql.query(
+        "SELECT coalesce(sum(views),0), coalesce(sum(add_to_carts),0), coalesce(sum(remove_from_carts),0) "
+        f"FROM curated_interaction_matrix WHERE {_on(day)} "
+    )[1][0]
+    e = sql.query(
+        "SELECT count(*) FILTER (WHERE event_type = 'view'), count(*) FILTER (WHERE event_type = 'add_to_cart'), "
+        "count(*) FILTER (WHERE event_type = 'remove_from_cart') "
+        f"FROM curated_cleaned_events WHERE {_on(day)} AND user_id IS NOT NULL"
+    )[1][0]
+    names = ("views", "add_to_carts", "remove_from_carts")
+    meta = {f"matrix/{n}": int(a) for n, a in zip(names, m)} | {f"events/{n}": int(b) for n, b in zip(names, e)}
+    diff = {n: int(a) - int(b) for n, a, b in zip(names, m, e) if int(a) != int(b)}
+    return _result(not diff, meta, f"matrix differs from cleaned events: {diff}")
+
+
+def matrix_matches_source(sql: LakeSql, source: SourceDatabase, day: str) -> dg.AssetCheckResult:
+    """Purchases, units and revenue = the source database's own totals for the day, exactly."""
+    import datetime as dt
+
+    src = purchase_totals(source.engine(), dt.date.fromisoformat(day))
+    purchases, units, revenue = sql.query(
+        "SELECT coalesce(sum(purchases),0), coalesce(sum(units),0), coalesce(sum(revenue),0) "
+        f"FROM curated_interaction_matrix WHERE {_on(day)}"
+    )[1][0]
+    got = {"purchases": int(purchases), "units": int(units), "revenue": Decimal(str(revenue))}
+    want = {"purchases": int(src["order_products"]), "units": int(src["units"] or 0),
+            "revenue": Decimal(str(src["revenue"] or 0))}
+    meta = {f"matrix/{k}": float(v) if isinstance(v, Decimal) else v for k, v in got.items()}
+    meta |= {f"source/{k}": float(v) if isinstance(v, Decimal) else v for k, v in want.items()}
+    return _result(got == want, meta, f"matrix {got} != source database {want}")
+
+
+def pairs_unique(sql: LakeSql, table: str, day: str) -> dg.AssetCheckResult:
+    rows, pairs, null_keys = sql.query(
+        "SELECT count(*), count(DISTINCT (user_id, product_id)), "
+        "count(*) FILTER (WHERE user_id IS NULL OR product_id IS NULL) "
+        f"FROM {table} WHERE {_on(day)}"
+    )[1][0]
+    ok = rows == pairs and null_keys == 0
+    return _result(ok, {"rows": rows, "distinct_pairs": pairs, "null_keys": null_keys},
+                   f"{rows - pairs} repeated (user_id, product_id) pairs, {null_keys} null keys")
+
+
+def products_in_catalog(sql: LakeSql, day: str) -> dg.AssetCheckResult:
+    """Every product in the matrix exists in the latest catalog snapshot up to the day."""
+    latest = sql.scalar(f"SELECT max(event_date) FROM raw_products WHERE event_date <= DATE '{day}'")
+    if latest is None:
+        return dg.AssetCheckResult(passed=False, metadata={"unknown_products": -1},
+                                   description="no catalog snapshot on or before the day")
+    unknown = sql.scalar(
+        f"SELECT count(DISTINCT m.product_id) FROM curated_interaction_matrix m "
+        f"LEFT JOIN (SELECT product_id FROM raw_products WHERE event_date = DATE '{latest}') p "
+        f"ON m.product_id = p.product_id WHERE m.{_on(day)} AND p.product_id IS NULL"
+    )
+    return _result(unknown == 0, {"unknown_products": unknown, "catalog_snapshot": str(latest)},
+                   f"{unknown} products are not in the catalog")
+
+
+# ---- bindings ---------------------------------------------------------------------------------
+def _check(asset, fn, description: str, blocking: bool = True, needs_source: bool = False):
+    name = fn.__name__
+    if needs_source:
+        @dg.asset_check(asset=asset, name=name, partitions_def=DAILY, blocking=blocking, description=description)
+        def _bound(context: dg.AssetCheckExecutionContext, lake_sql: LakeSql, source_db: SourceDatabase):
+            return fn(lake_sql, source_db, context.partition_key)
+    else:
+        @dg.asset_check(asset=asset, name=name, partitions_def=DAILY, blocking=blocking, description=description)
+        def _bound(context: dg.AssetCheckExecutionContext, lake_sql: LakeSql):
+            return fn(lake_sql, context.partition_key)
+    return _bound
+
+
+def _pairs_in(table: str):
+    def user_product_pairs_unique(sql: LakeSql, day: str) -> dg.AssetCheckResult:
+        return pairs_unique(sql, table, day)
+    return user_product_pairs_unique
+
+
+CHECKS = [
+    _check("cleaned_events", records_reconcile, "landed = cleaned + quarantined + duplicates, exactly"),
+    _check("cleaned_events", event_ids_unique, "one row per event_id"),
+    _check("cleaned_events", required_fields_present, "no null in required fields"),
+    _check(interaction_matrix, matrix_matches_events, "counts = distinct cleaned events by type"),
+    _check(interaction_matrix, matrix_matches_source, "purchases/units/revenue = source database",
+           needs_source=True),
+    _check(interaction_matrix, _pairs_in("curated_interaction_matrix"), "(user_id, product_id) unique, not null"),
+    _check(interaction_matrix, products_in_catalog, "every product is in the catalog", blocking=False),
+    _check(interaction_scores, _pairs_in("curated_interaction_scores"), "(user_id, product_id) unique, not null"),
+]
+
+FRESHNESS_CHECKS = dg.build_time_partition_freshness_checks(
+    assets=[interaction_matrix, interaction_scores], deadline_cron="0 3 * * *", timezone="UTC"
+)

@@ -1,0 +1,8 @@
+"""Feature layer: the day's feature-store rows (user, item and interaction groups)."""
+
+from recmart.assets.features.checks import CHECKS as _CHECKS
+from recmart.assets.features.feature_rows import feature_rows
+
+ASSETS = [feature_rows]
+CHECKS = [*_CHECKS]
+SENSORS: list = []

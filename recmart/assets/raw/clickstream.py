@@ -1,0 +1,48 @@
+"""raw_clickstream[A]: every line that landed on day A, by the event day it belongs to."""
+
+
+import dagster as dg
+
+from recmart.assets.raw import raw_clickstream_job
+
+from recmart.assets.steps import numeric_metadata, run_spark_step, table_metadata
+from recmart.partitions import DAILY
+from recmart.resources.lake import Lake
+from recmart.resources.spark import SparkStepRunner
+from recmart.tables import RAW_CLICKSTREAM
+from recmart.transforms.events import FUTURE_SKEW_MINUTES, MAX_LATE_DAYS
+
+
+@dg.asset(
+    partitions_def=DAILY,
+    group_name="raw",
+    kinds={"spark", "parquet"},
+    description=RAW_CLICKSTREAM.doc + " The partition is the landing (arrival) day.",
+    metadata=table_metadata(RAW_CLICKSTREAM),
+)
+def raw_clickstream(context: dg.AssetExecutionContext, lake: Lake, spark: SparkStepRunner) -> dg.MaterializeResult:
+    day = context.partition_key
+    files = lake.landed_files(day)
+    if not files:
+        # The input vanished (or never came): clear the day instead of leaving it stale.
+        lake.clear(RAW_CLICKSTREAM, day)
+        context.log.warning(f"no landed files for {day}: raw partition cleared")
+        return dg.MaterializeResult(metadata={"landed_files": 0, "dagster/row_count": 0, "event_dates": []})
+    metrics = run_spark_step(
+        context, lake, spark, raw_clickstream_job,
+        outputs={"raw_clickstream": RAW_CLICKSTREAM},
+        inputs={"landing_files": [lake.spark_uri(f.key) for f in files]},
+        params={"max_late_days": MAX_LATE_DAYS, "future_skew_minutes": FUTURE_SKEW_MINUTES},
+        extra={"input_bytes": sum(f.size for f in files)},
+    )
+    by_day = metrics.get("rows_by_event_date", {})
+    return dg.MaterializeResult(
+        metadata={
+            "landed_files": len(files),
+            "landed_bytes": sum(f.size for f in files),
+            "dagster/row_count": metrics["rows"],
+            # The late-events sensor refreshes exactly these event days.
+            "event_dates": sorted(by_day),
+            **dict(numeric_metadata({"rows_by_event_date": by_day})),
+        }
+    )

@@ -1,0 +1,62 @@
+"""recommendation_snapshot[D]: day D's item neighbours and trending products loaded into the
+recommendation store the real-time handler and the website read (SQLite locally, DynamoDB
+on AWS).
+
+The store writes only what changed since the snapshot it serves and then switches one
+version pointer, so the handler never reads a half-loaded snapshot (see
+`recmart.realtime.store.snapshot`). A backfill of an older day must not roll the website
+back: a day older than the snapshot being served is recorded as skipped, not loaded.
+"""
+
+import dagster as dg
+
+from recmart.partitions import DAILY
+from recmart.realtime.loader import load_snapshot
+from recmart.resources.lake import Lake
+from recmart.resources.recommendation_store import RecommendationStoreResource
+from recmart.tables import ITEM_NEIGHBOURS, RAW_PRODUCTS, TRENDING_PRODUCTS
+
+PRODUCT_COLUMNS = ["product_id", "name", "master_category"]
+
+
+def _served_day(version: str) -> str:
+    """The day a stored snapshot was built from: versions start with the partition key."""
+    return version[:10]
+
+
+@dg.asset(
+    partitions_def=DAILY,
+    group_name="serving",
+    deps=[dg.AssetKey("item_neighbours"), dg.AssetKey("trending_products"), dg.AssetKey("raw_products")],
+    kinds={"dynamodb", "sqlite"},
+    description="Day D's item neighbours and trending products (with product names and categories) "
+    "loaded into the recommendation store, as one versioned snapshot, writing only what changed.",
+)
+def recommendation_snapshot(
+    context: dg.AssetExecutionContext, lake: Lake, recommendation_store: RecommendationStoreResource
+) -> dg.MaterializeResult:
+    day = context.partition_key
+    neighbours = lake.read_partition(ITEM_NEIGHBOURS, day, ["product_id", "neighbour_id", "rank", "score"])
+    trending = lake.read_partition(TRENDING_PRODUCTS, day, ["scope", "product_id", "rank", "trend_score"])
+    if neighbours is None or trending is None:
+        missing = [t.sql_name for t, rows in ((ITEM_NEIGHBOURS, neighbours), (TRENDING_PRODUCTS, trending)) if rows is None]
+        raise dg.Failure(description=f"no partition {day} of {', '.join(missing)}: materialise the marts of the day first")
+    products = lake.read_partition(RAW_PRODUCTS, day, PRODUCT_COLUMNS)
+    with recommendation_store.open() as store:
+        served = store.current_snapshot()
+        if served is not None and _served_day(served.version) > day:
+            context.log.info(f"the store serves {served.version}, newer than {day}: left as it is")
+            return dg.MaterializeResult(metadata={
+                "loaded": False, "serving_version": served.version, "serving_generation": served.generation,
+            })
+        stats = load_snapshot(store, neighbours.to_pylist(), trending.to_pylist(), version=day,
+                              products=products.to_pylist() if products is not None else None)
+    context.log.info(f"recommendation store now serves {day}: {stats}")
+    return dg.MaterializeResult(metadata={
+        "loaded": not stats["noop"],
+        "serving_version": stats["version"],
+        "serving_generation": stats["generation"],
+        "dagster/row_count": stats["neighbour_rows"] + stats["trending_rows"],
+        **{k: stats[k] for k in ("products", "scopes", "items_added", "items_updated", "items_removed",
+                                  "items_unchanged", "item_writes", "trending_writes", "seconds")},
+    })

@@ -1,0 +1,95 @@
+"""What every lake-writing asset does: stage, write, publish atomically, describe.
+
+An asset states its inputs and outputs; this module stages the outputs in run-specific
+locations, has the step write them (Spark through the runner, or Arrow batches), publishes
+each output partition atomically only when the whole step succeeded, and turns the step's
+metrics into materialisation metadata.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from types import ModuleType
+
+import dagster as dg
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from recmart.resources.lake import Lake
+from recmart.resources.spark import SparkStepRunner
+from recmart.schema import Table
+
+
+def column_schema(table: Table) -> dg.TableSchema:
+    cols = [dg.TableColumn(c.name, c.type, description=c.doc or None) for c in table.columns]
+    cols += [dg.TableColumn(p, "date", description="partition") for p in table.partition_columns]
+    return dg.TableSchema(columns=cols)
+
+
+def table_metadata(table: Table, lake_uri: str | None = None) -> dict:
+    """Static metadata for an asset definition: schema, location, table name for SQL."""
+    meta = {"dagster/column_schema": column_schema(table), "table": table.sql_name}
+    if lake_uri:
+        meta["location"] = dg.MetadataValue.path(f"{lake_uri}/{table.path}")
+    return meta
+
+
+def run_spark_step(
+    context: dg.AssetExecutionContext,
+    lake: Lake,
+    runner: SparkStepRunner,
+    job: ModuleType,
+    *,
+    outputs: dict[str, Table],
+    inputs: dict,
+    params: dict,
+    extra: dict | None = None,
+) -> dict:
+    """Run a Spark job file for the context's partition and publish its outputs; its metrics."""
+    key = context.partition_key
+    staging = {name: lake.new_staging(t, key, context.run_id) for name, t in outputs.items()}
+    spec = {
+        "partition": key,
+        "inputs": inputs,
+        "outputs": {name: lake.spark_uri_of(uri) for name, uri in staging.items()},
+        "params": params,
+        **(extra or {}),
+    }
+    metrics = runner.run_step(context, job, spec)
+    # Publish only after the whole step succeeded: a failed run leaves the previous version.
+    for name, table in outputs.items():
+        lake.publish(table, key, staging[name])
+    return metrics
+
+
+def spark_locations(lake: Lake, table: Table, keys: list[str]) -> dict[str, str]:
+    """{partition key: location as Spark spells it} of the published partitions among `keys`."""
+    return {k: lake.spark_uri_of(u) for k, u in lake.partition_locations(table, keys).items()}
+
+
+def write_arrow_partition(
+    context: dg.AssetExecutionContext, lake: Lake, table: Table, batches: Iterable[pa.RecordBatch]
+) -> int:
+    """Stream record batches into one Parquet file of a new partition version; rows written."""
+    key = context.partition_key
+    staging = lake.new_staging(table, key, context.run_id)
+    fs, _ = lake.filesystem()
+    schema = table.arrow_schema()
+    rows = 0
+    fs.create_dir(lake.fs_path(staging), recursive=True)
+    with fs.open_output_stream(f"{lake.fs_path(staging)}/part-00000.parquet") as sink:
+        with pq.ParquetWriter(sink, schema, compression="snappy") as writer:
+            for batch in batches:
+                writer.write_batch(batch.cast(schema) if batch.schema != schema else batch)
+                rows += batch.num_rows
+    lake.publish(table, key, staging)
+    return rows
+
+
+def numeric_metadata(metrics: dict, prefix: str = "") -> Iterator[tuple[str, object]]:
+    """Flatten step metrics into metadata entries (numbers are plotted by the UI)."""
+    for name, value in metrics.items():
+        if isinstance(value, dict):
+            yield from numeric_metadata(value, f"{prefix}{name}/")
+        elif isinstance(value, (int, float)):
+            yield f"{prefix}{name}", value

@@ -1,0 +1,53 @@
+"""The one place that knows the deployment: which resource implementation serves each role."""
+
+from __future__ import annotations
+
+import os
+
+import dagster as dg
+from dagster_pyspark import PySparkResource
+
+from recmart.realtime.store.factory import DEFAULT_STORE_URL
+from recmart.config import DEFAULT_LAKE, DEFAULT_SOURCE_DB, Settings
+from recmart.resources.alerts import LogAlerts
+from recmart.resources.feature_store import LocalFeatureStore
+from recmart.resources.lake import LocalLake
+from recmart.resources.metrics import LocalRunMetrics
+from recmart.resources.privacy import PiiSalt
+from recmart.resources.recommendation_store import RecommendationStoreResource
+from recmart.resources.source_db import SourceDatabase
+from recmart.resources.spark import LocalSparkRunner, local_spark_config
+from recmart.resources.sql import DuckDBLakeSql
+
+LOCAL_PII_SALT = "recmart-local-sample-salt"  # sample data only; aws requires RECMART_PII_SALT
+
+
+def _env_or(name: str, default: str):
+    """EnvVar when the variable is set (the UI shows its source), else the documented default."""
+    return dg.EnvVar(name) if os.environ.get(name) else default
+
+
+def local_resources(settings: Settings) -> dict:
+    lake = LocalLake(root=_env_or("RECMART_LAKE", DEFAULT_LAKE))
+    pyspark = PySparkResource(
+        spark_config=local_spark_config(driver_memory=os.environ.get("RECMART_SPARK_DRIVER_MEMORY", "2g"))
+    )
+    return {
+        "lake": lake,
+        "spark": LocalSparkRunner(pyspark=pyspark),
+        "source_db": SourceDatabase(url=_env_or("RECMART_SOURCE_DB", DEFAULT_SOURCE_DB)),
+        "lake_sql": DuckDBLakeSql(lake=lake),
+        "pii": PiiSalt(salt=_env_or("RECMART_PII_SALT", LOCAL_PII_SALT)),
+        "alerts": LogAlerts(),
+        "metrics": LocalRunMetrics(),
+        "feature_store": LocalFeatureStore(),
+        "recommendation_store": RecommendationStoreResource(url=_env_or("RECMART_RECS_STORE", DEFAULT_STORE_URL)),
+    }
+
+
+def resources_for(settings: Settings) -> dict:
+    if settings.deployment == "local":
+        return local_resources(settings)
+    from recmart.aws.deployment import aws_resources
+
+    return aws_resources(settings)

@@ -1,0 +1,1 @@
+"""The Firehose landing prefix: what landed, counted independently of Spark."""

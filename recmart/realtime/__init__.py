@@ -1,0 +1,7 @@
+"""Real-time recommendations: each click refreshes that user's recommendations.
+
+`recmart.realtime.handler` is the Lambda entry point. It and everything it imports use
+only the standard library and boto3, so that it ships as a small zip
+(`python -m recmart.realtime.package`). Modules that need more (`lake_reader`,
+`firehose`, `stream`, `cli`) are never imported by the handler.
+"""

@@ -1,0 +1,94 @@
+"""Load a snapshot of the batch models into the recommendation store (for a Dagster asset).
+
+    stats = load_snapshot(store, neighbours_rows, trending_rows, version="2026-11-20",
+                          products=product_rows)
+
+Rows are shaped like the lake tables: ITEM_NEIGHBOURS (`product_id, neighbour_id, rank,
+score, ...`), TRENDING_PRODUCTS (`scope, product_id, rank, trend_score, ...`) and
+RAW_PRODUCTS (`product_id, name, master_category, ...`) for names and categories. The
+store writes only what changed and then switches its current-snapshot pointer; see
+`store/snapshot.py`. The Dagster asset `recommendation_snapshot` reads these rows from the
+lake and calls this.
+"""
+
+from __future__ import annotations
+
+from typing import Iterable, Mapping
+
+from recmart.realtime.store.base import Neighbour, ProductInfo, RecommendationStore, TrendingEntry
+
+MAX_NEIGHBOURS = 50
+MAX_TRENDING = 100
+
+
+def _require(row: Mapping, columns: tuple[str, ...], table: str) -> None:
+    missing = [c for c in columns if row.get(c) is None]
+    if missing:
+        raise ValueError(f"{table} row without {', '.join(missing)}: {dict(row)!r}")
+
+
+def group_neighbours(rows: Iterable[Mapping], limit: int = MAX_NEIGHBOURS) -> dict[str, list[Neighbour]]:
+    """{product: [(neighbour, score)] best first}, at most `limit` each, self-pairs dropped."""
+    ranked: dict[str, dict[str, tuple[int, float]]] = {}
+    for row in rows:
+        _require(row, ("product_id", "neighbour_id", "rank", "score"), "item_neighbours")
+        pid, nid = str(row["product_id"]), str(row["neighbour_id"])
+        if pid == nid:
+            continue
+        entry = (int(row["rank"]), float(row["score"]))
+        current = ranked.setdefault(pid, {}).get(nid)
+        if current is None or entry < current:
+            ranked[pid][nid] = entry
+    return {
+        pid: [(nid, score) for nid, (rank, score) in sorted(by_nid.items(), key=lambda kv: (kv[1][0], -kv[1][1], kv[0]))][:limit]
+        for pid, by_nid in ranked.items()
+    }
+
+
+def group_trending(rows: Iterable[Mapping], limit: int = MAX_TRENDING) -> dict[str, list[TrendingEntry]]:
+    """{scope: [(product, trend_score)] best first}, at most `limit` each."""
+    ranked: dict[str, dict[str, tuple[int, float]]] = {}
+    for row in rows:
+        _require(row, ("scope", "product_id", "rank", "trend_score"), "trending_products")
+        scope, pid = str(row["scope"]), str(row["product_id"])
+        entry = (int(row["rank"]), float(row["trend_score"]))
+        current = ranked.setdefault(scope, {}).get(pid)
+        if current is None or entry < current:
+            ranked[scope][pid] = entry
+    return {
+        scope: [(pid, score) for pid, (rank, score) in sorted(by_pid.items(), key=lambda kv: (kv[1][0], -kv[1][1], kv[0]))][:limit]
+        for scope, by_pid in ranked.items()
+    }
+
+
+def product_infos(rows: Iterable[Mapping]) -> dict[str, ProductInfo]:
+    infos = {}
+    for row in rows:
+        _require(row, ("product_id",), "products")
+        infos[str(row["product_id"])] = ProductInfo(row.get("name"), row.get("master_category"))
+    return infos
+
+
+def load_snapshot(
+    store: RecommendationStore,
+    neighbours: Iterable[Mapping],
+    trending: Iterable[Mapping],
+    version: str,
+    products: Iterable[Mapping] | None = None,
+    max_neighbours: int = MAX_NEIGHBOURS,
+    max_trending: int = MAX_TRENDING,
+) -> dict:
+    """Make these rows the store's current snapshot, labelled `version`; returns load statistics.
+
+    `products` None keeps the product names and categories already loaded. Loading the
+    same rows under the same version twice writes nothing the second time.
+    """
+    if not version or not isinstance(version, str):
+        raise ValueError(f"version must be a non-empty string, got {version!r}")
+    neighbour_lists = group_neighbours(neighbours, max_neighbours)
+    trending_lists = group_trending(trending, max_trending)
+    infos = product_infos(products) if products is not None else None
+    stats = store.load_snapshot(neighbour_lists, trending_lists, version, infos)
+    stats["neighbour_rows"] = sum(len(v) for v in neighbour_lists.values())
+    stats["trending_rows"] = sum(len(v) for v in trending_lists.values())
+    return stats

@@ -1,0 +1,277 @@
+"""The recommendation store: what the handler, the loader and the website need from it.
+
+One interface, two implementations: `SqliteStore` (the local default) and
+`DynamoDBStore` (AWS). Both pass the same contract tests
+(recmart_tests/realtime/test_store_contract.py).
+
+Two kinds of data live in it:
+
+- per user (written by the handler on every click): recent history, guarded by a
+  revision so that concurrent writers never lose each other's events, and the
+  recommendations the website reads;
+- per snapshot (written by a daily load): each product's neighbours, name and master
+  category, and trending products per scope. A load writes a new generation beside the
+  current one and then switches one pointer (see `snapshot.py`), so readers never see a
+  half-loaded snapshot.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import time
+import uuid
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Iterable, Mapping, Sequence
+
+from recmart.realtime.history import HistoryEvent, HistoryLimits, Purchase, UserHistory, merge_history
+from recmart.realtime.store import snapshot as snap
+
+ITEMS = "items"  # slot kind: one record per product
+TRENDING = "trending"  # slot kind: one record per trending scope
+TRENDING_ALL = "all"
+
+Neighbour = tuple[str, float]  # (product_id, score), best first
+TrendingEntry = tuple[str, float]  # (product_id, trend_score), best first
+
+
+class StoreError(Exception):
+    """The store failed in a way that retrying later can fix (throttling, network, locks)."""
+
+
+class HistoryConflict(StoreError):
+    """Someone wrote the user's history since it was read: re-read, merge and write again."""
+
+
+class LoadInProgress(StoreError):
+    """Another snapshot load holds the load lock."""
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    generation: int  # 1, 2, ...: what readers are pinned to
+    version: str  # the loader's label, e.g. the lake partition the snapshot came from
+    loaded_at: str  # when the pointer was switched (UTC, informational)
+
+
+@dataclass(frozen=True)
+class ItemInfo:
+    product_id: str
+    name: str | None = None
+    category: str | None = None  # the product's master_category
+    neighbours: tuple[Neighbour, ...] = ()
+
+    @functools.cached_property
+    def neighbour_scores(self) -> dict[str, float]:
+        """{neighbour: score}, built once per (cached) item: scoring looks reasons up in it."""
+        return dict(self.neighbours)
+
+    @functools.cached_property
+    def neighbour_rank(self) -> dict[str, int]:
+        """{neighbour: 0-based position in the list}."""
+        return {nid: i for i, (nid, _) in enumerate(self.neighbours)}
+
+
+@dataclass(frozen=True)
+class ProductInfo:
+    name: str | None
+    category: str | None
+
+
+def category_scope(category: str) -> str:
+    """The trending scope of a master category, as the trending table spells it."""
+    return f"master_category={category}"
+
+
+class RecommendationStore(ABC):
+    """Where recommendations, recent histories and snapshots live."""
+
+    # ---- snapshot: read side ---------------------------------------------------------------
+    @abstractmethod
+    def current_snapshot(self) -> Snapshot | None:
+        """The snapshot readers should use now; None before the first load."""
+
+    @abstractmethod
+    def get_items(self, product_ids: Iterable[str], snapshot: Snapshot) -> dict[str, ItemInfo]:
+        """Neighbours, name and category of many products, in one round trip per 100 keys.
+
+        Products the snapshot does not know are left out of the answer.
+        """
+
+    @abstractmethod
+    def get_trending(self, scopes: Iterable[str], snapshot: Snapshot) -> dict[str, tuple[TrendingEntry, ...]]:
+        """Trending products of each scope ('all', 'master_category=<value>') that has any."""
+
+    def get_neighbours(self, product_ids: Iterable[str], snapshot: Snapshot | None = None) -> dict[str, tuple[Neighbour, ...]]:
+        snapshot = snapshot or self.current_snapshot()
+        if snapshot is None:
+            return {}
+        return {pid: item.neighbours for pid, item in self.get_items(product_ids, snapshot).items() if item.neighbours}
+
+    def get_products(self, product_ids: Iterable[str]) -> dict[str, ItemInfo]:
+        """Names and categories for display, from the current snapshot."""
+        snapshot = self.current_snapshot()
+        return self.get_items(product_ids, snapshot) if snapshot else {}
+
+    # ---- snapshot: write side --------------------------------------------------------------
+    def load_snapshot(
+        self,
+        neighbours: Mapping[str, Sequence[Neighbour]],
+        trending: Mapping[str, Sequence[TrendingEntry]],
+        version: str,
+        products: Mapping[str, ProductInfo] | None = None,
+    ) -> dict:
+        """Make (neighbours, trending, products) the current snapshot, writing only what changed.
+
+        `products` None keeps the names and categories of the current snapshot. Loading
+        the same content under the same version again writes nothing.
+        """
+        started = time.monotonic()
+        owner = uuid.uuid4().hex
+        self._acquire_load_lock(owner)
+        try:
+            current = self.current_snapshot()
+            generation = (current.generation if current else 0) + 1
+            item_slots = self._read_all_slots(ITEMS)
+            if products is None:  # carry names and categories over from what readers see now
+                products = {}
+                for pid, slots in item_slots.items():
+                    doc = snap.visible(slots, generation - 1)
+                    if doc is not None:
+                        _, name, category = snap.parse_item_document(doc)
+                        if name is not None or category is not None:
+                            products[pid] = ProductInfo(name, category)
+            item_docs = {
+                pid: snap.item_document(list(neighbours.get(pid, ())), info.name if info else None,
+                                        info.category if info else None)
+                for pid in set(neighbours) | set(products)
+                for info in [products.get(pid)]
+            }
+            trending_docs = {scope: snap.trending_document(list(entries)) for scope, entries in trending.items()}
+            item_plan = snap.plan_load(item_slots, item_docs, generation)
+            trending_plan = snap.plan_load(self._read_all_slots(TRENDING), trending_docs, generation)
+
+            noop = current is not None and current.version == version and not (item_plan.changed or trending_plan.changed)
+            if not noop:
+                self._write_slots(ITEMS, item_plan.puts, item_plan.deletes)
+                self._write_slots(TRENDING, trending_plan.puts, trending_plan.deletes)
+                loaded_at = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+                self._switch_snapshot(current, Snapshot(generation, version, loaded_at))
+        finally:
+            self._release_load_lock(owner)
+        return {
+            "version": version,
+            "generation": current.generation if noop else generation,
+            "noop": noop,
+            "products": len(item_docs),
+            "scopes": len(trending_docs),
+            "items_added": item_plan.added,
+            "items_updated": item_plan.updated,
+            "items_removed": item_plan.removed,
+            "items_unchanged": item_plan.unchanged,
+            "item_writes": 0 if noop else len(item_plan.puts) + len(item_plan.deletes),
+            "trending_writes": 0 if noop else len(trending_plan.puts) + len(trending_plan.deletes),
+            "seconds": round(time.monotonic() - started, 3),
+        }
+
+    @abstractmethod
+    def _read_all_slots(self, kind: str) -> dict[str, snap.Slots]:
+        """Every stored record of a slot kind (ITEMS or TRENDING)."""
+
+    @abstractmethod
+    def _write_slots(self, kind: str, puts: Mapping[str, snap.Slots], deletes: Sequence[str]) -> None:
+        """Write records in batches; called before the pointer switch, so readers do not see them."""
+
+    @abstractmethod
+    def _switch_snapshot(self, expected: Snapshot | None, new: Snapshot) -> None:
+        """Point readers at `new`, only if the pointer still is `expected`."""
+
+    @abstractmethod
+    def _acquire_load_lock(self, owner: str) -> None:
+        """Take the load lock (a lease, so a crashed loader does not block loads forever)."""
+
+    @abstractmethod
+    def _release_load_lock(self, owner: str) -> None: ...
+
+    # ---- per user: history -----------------------------------------------------------------
+    @abstractmethod
+    def get_histories(self, user_ids: Iterable[str]) -> dict[str, UserHistory]:
+        """The histories of many users in one round trip per 100; an empty one (revision 0) if none."""
+
+    def get_history(self, user_id: str) -> UserHistory:
+        return self.get_histories([user_id])[user_id]
+
+    @abstractmethod
+    def save_history(self, history: UserHistory, ttl: int) -> UserHistory:
+        """Store `history` if the stored revision is still `history.revision`.
+
+        Returns it with the new revision; raises HistoryConflict when someone wrote first.
+        `ttl` is the epoch second after which the store may forget it.
+        """
+
+    def append_history(
+        self,
+        user_id: str,
+        events: Sequence[HistoryEvent] = (),
+        purchases: Sequence[Purchase] = (),
+        limits: HistoryLimits = HistoryLimits(),
+        attempts: int = 5,
+    ) -> UserHistory:
+        """Merge events and purchases into the stored history (read, merge, conditional write)."""
+        for attempt in range(attempts):
+            stored = self.get_history(user_id)
+            merged = merge_history(stored, events, purchases, limits)
+            if merged.same_content(stored):
+                return stored
+            try:
+                return self.save_history(merged, history_ttl(merged, limits))
+            except HistoryConflict:
+                if attempt == attempts - 1:
+                    raise
+        raise AssertionError("unreachable")
+
+    def record_purchases(self, user_id: str, purchases: Sequence[Purchase],
+                         limits: HistoryLimits = HistoryLimits()) -> UserHistory:
+        """Remember purchases, so that recommendations leave the products out.
+
+        `recmart.realtime.refresh.record_purchases` also refreshes the recommendations.
+        """
+        return self.append_history(user_id, (), purchases, limits)
+
+    # ---- per user: recommendations ---------------------------------------------------------
+    @abstractmethod
+    def get_recommendations(self, user_id: str) -> dict | None:
+        """`{user_id, items: [{product_id, score, reason}], model_version, updated_at, ttl}` or None."""
+
+    @abstractmethod
+    def put_recommendations(self, recommendations: dict) -> bool:
+        """Store them unless the stored ones are newer (by `updated_at`); True if written.
+
+        Writing the same item twice leaves the same item: replays are harmless.
+        """
+
+    def write_batch(self):
+        """A context in which the store may group the per-user writes of one handler batch.
+
+        SQLite makes it one transaction (one commit per batch instead of two per user);
+        DynamoDB writes item by item anyway, so it is a no-op there. Leaving it normally
+        commits; a commit that fails raises StoreError, and then none of it happened.
+        """
+        return contextlib.nullcontext()
+
+    def close(self) -> None:
+        """Release connections."""
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def history_ttl(history: UserHistory, limits: HistoryLimits) -> int:
+    """Epoch second after which a history is stale: its newest event plus the history window."""
+    newest = history.newest_micros or 0
+    return int(newest // 1_000_000 + limits.max_age_days * 86_400)

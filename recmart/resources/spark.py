@@ -1,0 +1,67 @@
+"""Running the heavy Spark steps.
+
+Every heavy step is a job file beside its asset (`*_job.py`) with a `run(spark, spec)`
+function: a JSON-able spec of input locations, output staging locations and parameters in,
+a dict of metrics out. `LocalSparkRunner` calls `run` in the Dagster process on the one
+SparkSession that dagster-pyspark's resource owns (one JVM per run, not per step); the
+Pipes runners launch the same file with spark-submit, on Glue or on EMR.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from types import ModuleType
+from typing import Any
+
+import dagster as dg
+from dagster_pyspark import PySparkResource
+
+
+def step_name(job: ModuleType) -> str:
+    """`recmart.assets.curated.cleaned_events_job` -> `cleaned_events`."""
+    return job.__name__.rsplit(".", 1)[-1].removesuffix("_job")
+
+
+def local_spark_config(driver_memory: str = "2g", shuffle_partitions: int = 8) -> dict[str, Any]:
+    """Spark settings for local mode; why each one is set is next to it."""
+    return {
+        "spark.master": "local[*]",
+        "spark.app.name": "recmart",
+        "spark.driver.memory": driver_memory,
+        # Partitions are UTC days: Spark must think in UTC too.
+        "spark.sql.session.timeZone": "UTC",
+        # The default of 200 shuffle partitions makes 200 tiny tasks and files on a laptop;
+        # adaptive execution coalesces further where it can.
+        "spark.sql.shuffle.partitions": str(shuffle_partitions),
+        "spark.sql.adaptive.enabled": "true",
+        "spark.sql.adaptive.coalescePartitions.enabled": "true",
+        # Timestamps as INT64 micros with UTC semantics, readable by pyarrow, DuckDB and Athena.
+        "spark.sql.parquet.outputTimestampType": "TIMESTAMP_MICROS",
+        "spark.sql.parquet.compression.codec": "snappy",
+        # No _SUCCESS markers and no .crc side files inside published partitions.
+        "spark.hadoop.mapreduce.fileoutputcommitter.marksuccessfuljobs": "false",
+        "spark.hadoop.fs.file.impl": "org.apache.hadoop.fs.RawLocalFileSystem",
+        "spark.hadoop.fs.file.impl.disable.cache": "true",
+        "spark.ui.enabled": "false",
+        "spark.ui.showConsoleProgress": "false",
+        "spark.sql.execution.arrow.pyspark.enabled": "true",
+        "spark.driver.extraJavaOptions": "-XX:+UseParallelGC -Dio.netty.tryReflectionSetAccessible=true",
+    }
+
+
+class SparkStepRunner(dg.ConfigurableResource, ABC):
+    """Runs a heavy step's job file somewhere and returns its metrics."""
+
+    @abstractmethod
+    def run_step(self, context: dg.AssetExecutionContext, job: ModuleType, spec: dict) -> dict:
+        """Run the job file `job` (a module with `run(spark, spec)`) on `spec`; its metrics."""
+
+
+class LocalSparkRunner(SparkStepRunner):
+    """Runs the step in this process, on dagster-pyspark's shared local session."""
+
+    pyspark: PySparkResource
+
+    def run_step(self, context: dg.AssetExecutionContext, job: ModuleType, spec: dict) -> dict:
+        context.log.info(f"running Spark step {step_name(job)} in-process")
+        return job.run(self.pyspark.spark_session, spec)

@@ -1,0 +1,184 @@
+"""The nightly export of the store's database to Arrow record batches.
+
+Streaming and memory-bounded on SQLite and PostgreSQL alike: rows are read `batch_rows` at
+a time through `stream_results`/`yield_per` (a server-side cursor on PostgreSQL), and each
+slice becomes one record batch of the lake table's own Arrow schema. Money stays Decimal
+from the database to decimal(18,2); timestamps without a zone are read as UTC.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections.abc import Callable, Iterator, Sequence
+from decimal import Decimal
+
+import pyarrow as pa
+import sqlalchemy as sa
+
+from recmart.source.database import SourceError, connect, require_columns
+from recmart.source.schema import order_items, orders, products, users
+from recmart.tables import RAW_PRODUCTS, RAW_TRANSACTIONS, RAW_USERS
+
+DEFAULT_BATCH_ROWS = 50_000
+CANCELLED = "cancelled"
+
+__all__ = ["SourceError", "export_products", "export_transactions", "export_users", "purchase_totals"]
+
+
+def _day_bounds(day: dt.date) -> tuple[dt.datetime, dt.datetime]:
+    """[day, day+1) as naive UTC datetimes, the way the source stores its timestamps."""
+    if isinstance(day, dt.datetime) or not isinstance(day, dt.date):
+        raise TypeError(f"day must be a datetime.date, not {type(day).__name__}")
+    start = dt.datetime.combine(day, dt.time.min)
+    return start, start + dt.timedelta(days=1)
+
+
+def _bytewise(column: sa.ColumnElement, dialect: str) -> sa.ColumnElement:
+    """Order text by its bytes on every backend: PostgreSQL's default collation is the locale's."""
+    return column.collate("C") if dialect == "postgresql" else column
+
+
+def _stream(
+    engine: sa.Engine,
+    statement: Callable[[str], sa.Select],
+    needs: Sequence[sa.Table],
+    schema: pa.Schema,
+    batch_rows: int,
+    convert: dict[str, Callable] | None = None,
+) -> Iterator[pa.RecordBatch]:
+    """Run the statement built for the engine's dialect and yield batches of at most batch_rows rows."""
+    if batch_rows < 1:
+        raise ValueError(f"batch_rows must be at least 1, got {batch_rows}")
+    convert = convert or {}
+    with connect(engine) as conn:
+        require_columns(conn, *needs)
+        result = conn.execution_options(stream_results=True, yield_per=batch_rows).execute(
+            statement(conn.dialect.name)
+        )
+        for rows in result.partitions(batch_rows):
+            columns = list(zip(*rows))
+            arrays = []
+            for field, values in zip(schema, columns):
+                if field.name in convert:
+                    values = [convert[field.name](v) for v in values]
+                arrays.append(pa.array(values, type=field.type))
+            yield pa.RecordBatch.from_arrays(arrays, schema=schema)
+
+
+def _as_utc(value: dt.datetime | None) -> dt.datetime | None:
+    """A source timestamp as an aware UTC datetime (no zone = UTC, by the store's convention)."""
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        return value.replace(tzinfo=dt.timezone.utc)
+    return value.astimezone(dt.timezone.utc)
+
+
+def export_transactions(
+    engine: sa.Engine, day: dt.date, batch_rows: int = DEFAULT_BATCH_ROWS
+) -> Iterator[pa.RecordBatch]:
+    """The orders created in [day, day+1) UTC with their items, one row per item.
+
+    An order without items is one row with null item fields. Rows come ordered by
+    (order_id, line_no), order ids compared byte by byte, so the export is deterministic.
+    """
+    start, end = _day_bounds(day)
+
+    def statement(dialect: str) -> sa.Select:
+        return (
+            sa.select(
+                orders.c.order_id, orders.c.user_id, orders.c.created_at, orders.c.status,
+                order_items.c.line_no, order_items.c.product_id, order_items.c.quantity,
+                order_items.c.unit_price,
+            )
+            .select_from(orders.outerjoin(order_items, order_items.c.order_id == orders.c.order_id))
+            .where(orders.c.created_at >= start, orders.c.created_at < end)
+            .order_by(_bytewise(orders.c.order_id, dialect), order_items.c.line_no)
+        )
+
+    yield from _stream(
+        engine, statement, (orders, order_items), RAW_TRANSACTIONS.arrow_schema(), batch_rows,
+        convert={"created_at": _as_utc},
+    )
+
+
+def export_products(engine: sa.Engine, batch_rows: int = DEFAULT_BATCH_ROWS) -> Iterator[pa.RecordBatch]:
+    """The whole catalogue, ordered by product_id."""
+    columns = [products.c[name] for name in RAW_PRODUCTS.column_names]
+
+    def statement(dialect: str) -> sa.Select:
+        return sa.select(*columns).order_by(_bytewise(products.c.product_id, dialect))
+
+    yield from _stream(engine, statement, (products,), RAW_PRODUCTS.arrow_schema(), batch_rows)
+
+
+def email_hash(email: str | None, salt: str) -> str | None:
+    """sha-256 (hex) of salt + the lower-cased email: joinable across days, not reversible."""
+    if email is None:
+        return None
+    return hashlib.sha256((salt + email.lower()).encode("utf-8")).hexdigest()
+
+
+def export_users(engine: sa.Engine, salt: str, batch_rows: int = DEFAULT_BATCH_ROWS) -> Iterator[pa.RecordBatch]:
+    """Every user, ordered by user_id; the email hashed with `salt`, the name left out."""
+    if not salt:
+        raise ValueError("export_users needs a non-empty salt: an unsalted email hash is reversible by lookup")
+
+    def statement(dialect: str) -> sa.Select:
+        return sa.select(
+            users.c.user_id, users.c.email, users.c.gender, users.c.birth_year,
+            users.c.city, users.c.country, users.c.signup_at,
+        ).order_by(_bytewise(users.c.user_id, dialect))
+
+    yield from _stream(
+        engine, statement, (users,), RAW_USERS.arrow_schema(), batch_rows,
+        convert={"email_hash": lambda email: email_hash(email, salt), "signup_at": _as_utc},
+    )
+
+
+def purchase_totals(engine: sa.Engine, day: dt.date) -> dict:
+    """What the interaction matrix of `day` must add up to, computed by the database.
+
+    Over the items of orders created on the day that are not cancelled and belong to a user:
+    `order_products` distinct (order, product) pairs (= the sum of the matrix's purchases),
+    `units` the quantities, `revenue` sum(quantity * unit_price) as an exact Decimal, and
+    `orders` the distinct orders among them (an order without items leaves no trace in the
+    matrix, so it is not counted).
+    """
+    start, end = _day_bounds(day)
+    # Whole cents as integers: SQLite keeps NUMERIC as binary floating point, so summing
+    # prices there directly could drift; an integer sum is exact on every backend.
+    line_cents = sa.cast(sa.func.round(order_items.c.quantity * order_items.c.unit_price * 100), sa.BigInteger)
+    pairs = (
+        sa.select(
+            orders.c.order_id,
+            order_items.c.product_id,
+            sa.func.sum(order_items.c.quantity).label("units"),
+            sa.func.sum(line_cents).label("cents"),
+        )
+        .select_from(orders.join(order_items, order_items.c.order_id == orders.c.order_id))
+        .where(
+            orders.c.created_at >= start,
+            orders.c.created_at < end,
+            orders.c.status != CANCELLED,
+            orders.c.user_id.is_not(None),
+        )
+        .group_by(orders.c.order_id, order_items.c.product_id)
+        .subquery()
+    )
+    totals = sa.select(
+        sa.func.count().label("order_products"),
+        sa.func.count(sa.distinct(pairs.c.order_id)).label("orders"),
+        sa.func.coalesce(sa.func.sum(pairs.c.units), 0).label("units"),
+        sa.func.coalesce(sa.func.sum(pairs.c.cents), 0).label("cents"),
+    )
+    with connect(engine) as conn:
+        require_columns(conn, orders, order_items)
+        row = conn.execute(totals).one()
+    return {
+        "orders": int(row.orders),
+        "order_products": int(row.order_products),
+        "units": int(row.units),
+        "revenue": (Decimal(int(row.cents)) / 100).quantize(Decimal("0.01")),
+    }

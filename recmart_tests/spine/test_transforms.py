@@ -1,0 +1,153 @@
+"""The pure Spark transforms on small hand-made inputs whose right answers are known."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from decimal import Decimal
+
+import pytest
+from pyspark.sql import functions as F
+
+from recmart.tables import CLEANED_EVENTS, INTERACTION_MATRIX, RAW_TRANSACTIONS
+from recmart.transforms.clean import clean_day
+from recmart.transforms.ingest import to_raw
+from recmart.transforms.matrix import interaction_matrix
+from recmart.transforms.scores import ScoreSettings, interaction_scores
+
+DAY = dt.date(2026, 11, 20)
+FILE = "file:/lake/landing/clickstream/2026/11/20/13/recmart-clicks-1-2026-11-20-13-05-00-abc.gz"
+NEXT_DAY_FILE = "file:/lake/landing/clickstream/2026/11/21/00/recmart-clicks-1-2026-11-21-00-04-00-def.gz"
+
+
+def ev(event_id="e1", **over):
+    base = {
+        "event_id": event_id, "event_type": "view", "event_time": "2026-11-20T12:00:00Z",
+        "session_id": "s1", "user_id": "u1", "product_id": "p1", "price": 10.5,
+        "ip": "10.0.0.1", "user_agent": "Mozilla/5.0",
+    }
+    base.update(over)
+    return json.dumps({k: v for k, v in base.items() if v is not ...})
+
+
+def raw_rows(spark, lines_by_file):
+    rows = [(line, f) for f, lines in lines_by_file.items() for line in lines]
+    return to_raw(spark.createDataFrame(rows, "line string, file_uri string"), 7, 60)
+
+
+def clean(spark, lines_by_file, day=DAY):
+    raw = raw_rows(spark, lines_by_file).where(F.col("event_date") == F.lit(day)).drop("event_date")
+    cleaned, quarantined = clean_day(raw, day, pii_salt="salt-for-tests", max_late_days=7, future_skew_minutes=60)
+    return {r["event_id"]: r for r in cleaned.collect()}, quarantined.collect()
+
+
+def test_raw_keeps_every_line_as_text_with_its_source(spark):
+    lines = [ev(extra_field={"a": 1}), "not json", "", ev("e2", price=3)]
+    raw = raw_rows(spark, {FILE: lines}).collect()
+    assert [r["record"] for r in raw] == lines
+    assert [r["corrupt"] for r in raw] == [False, True, True, False]
+    assert raw[0]["source_file"] == "landing/clickstream/2026/11/20/13/recmart-clicks-1-2026-11-20-13-05-00-abc.gz"
+    assert raw[0]["arrival_time"] == dt.datetime(2026, 11, 20, 13, 5)
+    assert raw[3]["price"] == "3" and "extra_field" in raw[0]["record"]
+
+
+def test_late_event_is_routed_to_its_own_day_and_too_old_to_arrival_day(spark):
+    raw = raw_rows(spark, {NEXT_DAY_FILE: [
+        ev("late", event_time="2026-11-20T23:59:30+00:00"),
+        ev("ancient", event_time="2026-10-01T10:00:00Z"),
+        ev("bad-time", event_time="2026-11-20T10:00:00"),
+    ]}).collect()
+    assert {r["event_id"]: str(r["event_date"]) for r in raw} == {
+        "late": "2026-11-20", "ancient": "2026-11-21", "bad-time": "2026-11-21",
+    }
+
+
+@pytest.mark.parametrize(
+    "line, reason",
+    [
+        ("{not json", "malformed_json"),
+        ('{"event_id": "x"} trailing', "malformed_json"),
+        ("[1, 2]", "malformed_json"),
+        ("", "malformed_json"),
+        (ev(session_id=...), "missing_field"),
+        (ev(product_id=""), "missing_field"),
+        (ev(event_type="purchase"), "invalid_event_type"),
+        (ev(event_time="2026-11-20T12:00:00"), "invalid_event_time"),
+        (ev(event_time="20/11/2026 12:00"), "invalid_event_time"),
+        (ev(event_time="2026-11-20T15:00:00Z"), "event_time_in_future"),
+        (ev(price="cheap"), "invalid_price"),
+        (ev(price=-1), "invalid_price"),
+    ],
+)
+def test_each_broken_rule_quarantines_with_its_reason(spark, line, reason):
+    cleaned, quarantined = clean(spark, {FILE: [line]})
+    assert cleaned == {}
+    assert [(q["reason"], q["record"]) for q in quarantined] == [(reason, line)]
+    assert quarantined[0]["source_file"].endswith("-abc.gz")
+
+
+def test_duplicates_keep_first_copy_and_count_the_rest(spark):
+    cleaned, quarantined = clean(spark, {
+        NEXT_DAY_FILE: [ev("e1", event_time="2026-11-20T12:00:00Z")],
+        FILE: [ev("e1"), ev("e1"), ev("e2", user_id=None)],
+    })
+    assert quarantined == []
+    assert cleaned["e1"]["copies"] == 3 and cleaned["e2"]["copies"] == 1
+    assert cleaned["e1"]["source_file"].endswith("-abc.gz")  # the earlier arrival wins
+    assert cleaned["e2"]["user_id"] is None
+
+
+def test_time_is_utc_and_pii_is_hashed(spark):
+    cleaned, _ = clean(spark, {FILE: [ev(event_time="2026-11-20T13:30:00.25+01:00")]})
+    row = cleaned["e1"]
+    assert row["event_time"] == dt.datetime(2026, 11, 20, 12, 30, 0, 250000)
+    assert len(row["ip_hash"]) == 64 and "10.0.0.1" not in row["ip_hash"]
+    assert set(CLEANED_EVENTS.column_names) == set(row.asDict())
+    assert "ip" not in row.asDict() and "user_agent" not in row.asDict()
+
+
+def test_matrix_counts_distinct_events_and_non_cancelled_orders(spark):
+    t = lambda h: dt.datetime(2026, 11, 20, h, tzinfo=dt.timezone.utc)  # noqa: E731
+    events = spark.createDataFrame(
+        [("e1", "view", t(9), "u1", "p1"), ("e2", "view", t(10), "u1", "p1"),
+         ("e3", "add_to_cart", t(11), "u1", "p1"), ("e4", "remove_from_cart", t(12), "u1", "p1"),
+         ("e5", "view", t(9), None, "p1"), ("e6", "view", t(9), "u2", "p2")],
+        "event_id string, event_type string, event_time timestamp, user_id string, product_id string",
+    )
+    tx = spark.createDataFrame(
+        [("o1", "u1", t(13), "paid", 1, "p1", 2, Decimal("10.25")),
+         ("o1", "u1", t(13), "paid", 2, "p1", 1, Decimal("10.25")),
+         ("o2", "u1", t(14), "shipped", 1, "p1", 1, Decimal("9.99")),
+         ("o3", "u1", t(15), "cancelled", 1, "p1", 5, Decimal("1.00")),
+         ("o4", "u3", t(16), "paid", 1, "p9", 1, Decimal("5.00")),
+         ("o5", None, t(16), "paid", 1, "p9", 1, Decimal("5.00"))],
+        RAW_TRANSACTIONS.spark_schema(),
+    )
+    rows = {(r["user_id"], r["product_id"]): r for r in interaction_matrix(events, tx).collect()}
+    assert set(rows) == {("u1", "p1"), ("u2", "p2"), ("u3", "p9")}
+    u1 = rows[("u1", "p1")]
+    assert (u1["views"], u1["add_to_carts"], u1["remove_from_carts"]) == (2, 1, 1)
+    assert (u1["purchases"], u1["units"], u1["revenue"]) == (2, 4, Decimal("40.74"))
+    assert u1["first_event_time"] == dt.datetime(2026, 11, 20, 9) and u1["last_event_time"] == dt.datetime(2026, 11, 20, 14)
+    u3 = rows[("u3", "p9")]
+    assert (u3["views"], u3["purchases"], u3["revenue"]) == (0, 1, Decimal("5.00"))
+    assert list(interaction_matrix(events, tx).columns) == INTERACTION_MATRIX.column_names
+
+
+def test_scores_decay_by_half_life_within_the_window(spark):
+    def m(day, views, purchases=0):
+        return ("u1", "p1", views, 0, 0, purchases, purchases, Decimal(0), dt.datetime(2026, 11, 1),
+                dt.datetime(2026, 11, 1), dt.date.fromisoformat(day))
+    matrices = spark.createDataFrame(
+        [m("2026-11-20", 1), m("2026-11-13", 2), m("2026-11-06", 0, 1), m("2026-10-01", 100)],
+        INTERACTION_MATRIX.spark_schema(with_partition=True),
+    )
+    settings = ScoreSettings(window_days=30, half_life_days=7.0, purchase_weight=10.0)
+    (row,) = interaction_scores(matrices, DAY, settings).collect()
+    assert row["score"] == pytest.approx(1 + 2 * 0.5 + 10 * 0.25)
+    assert (row["views"], row["purchases"], row["active_days"]) == (3, 1, 3)
+
+
+def test_score_settings_reject_nonsense():
+    with pytest.raises(ValueError, match="half_life_days"):
+        ScoreSettings(half_life_days=0)
