@@ -595,8 +595,10 @@ data "aws_iam_policy_document" "recommendation_reader" {
   statement {
     sid     = "ReadRecommendations"
     actions = ["dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query"]
+    # item_neighbours holds each product's name and category: the page shows them.
     resources = [
       aws_dynamodb_table.store["recommendations"].arn,
+      aws_dynamodb_table.store["item_neighbours"].arn,
       aws_dynamodb_table.store["trending"].arn,
       aws_dynamodb_table.store["store_meta"].arn,
     ]

@@ -96,6 +96,11 @@ output "feature_groups" {
   value       = { for kind, group in aws_sagemaker_feature_group.recmart : kind => group.feature_group_name }
 }
 
+output "feature_store_role_arn" {
+  description = "Role SageMaker writes the offline store with: RECMART_FEATURE_STORE_ROLE_ARN."
+  value       = aws_iam_role.feature_store.arn
+}
+
 output "alerts_topic_arn" {
   description = "SNS topic of the alarms (and of the code's own alerts)."
   value       = aws_sns_topic.alerts.arn

@@ -2,6 +2,6 @@
 
 `recmart.realtime.handler` is the Lambda entry point. It and everything it imports use
 only the standard library and boto3, so that it ships as a small zip
-(`python -m recmart.realtime.package`). Modules that need more (`lake_reader`,
-`firehose`, `stream`, `cli`) are never imported by the handler.
+(`python -m recmart.realtime.package`). Modules that need more (`firehose`,
+`stream`, `cli`) are never imported by the handler.
 """

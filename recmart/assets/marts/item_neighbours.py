@@ -32,7 +32,7 @@ class NeighbourConfig(dg.Config):
 
 @dg.asset(
     partitions_def=DAILY,
-    group_name="curated",
+    group_name="marts",
     kinds={"spark", "parquet"},
     # The scores of D already cover the trailing window, so the neighbours of D need only them.
     deps=[interaction_scores],
