@@ -87,11 +87,12 @@ def clean_day(
         _hash("ip", pii_salt).alias("ip_hash"),
         F.col("source_file"),
         F.col("arrival_time"),
-        F.col("record"),
+        F.xxhash64("record").alias("record_hash"),
     )
     # The same event_id twice is one event (producer retries): keep the first copy to land
-    # (earliest arrival, then file, then text: deterministic) and count the others.
-    first_key = F.struct("arrival_time", "source_file", "record")
+    # (earliest arrival, then file, then a hash of the text: deterministic) and count the
+    # others. The hash, not the line itself, so the shuffle does not carry every raw line.
+    first_key = F.struct("arrival_time", "source_file", "record_hash")
     payload = [c for c in CLEANED_EVENTS.column_names if c not in ("event_id", "copies")]
     cleaned = (
         valid.groupBy("event_id")

@@ -34,7 +34,9 @@ def write_partition(df: DataFrame, table: Table, uri: str, files: int | None = N
     schema = table.spark_schema()
     out = df.select(*(F.col(f.name).cast(f.dataType).alias(f.name) for f in schema.fields))
     if files:
-        out = out.coalesce(files)
+        # repartition, not coalesce: coalesce(1) would pull the whole upstream stage (a scan of
+        # the day's raw records, for the quarantine) into a single task on a single core.
+        out = out.repartition(files)
     out.write.mode("overwrite").parquet(uri)
     return parquet_rows(df.sparkSession, uri)
 
