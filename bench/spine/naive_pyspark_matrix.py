@@ -21,7 +21,9 @@ args = p.parse_args()
 spark = SparkSession.builder.master("local[*]").config("spark.driver.memory", "2g").getOrCreate()
 spark.conf.set("spark.sql.session.timeZone", "UTC")
 
-events = spark.read.json(args.landing)  # infers the schema: a full extra pass over the data
+# Infers the schema: a full extra pass over the data. Firehose's hour folders sit below the
+# day folders, hence the recursive lookup.
+events = spark.read.option("recursiveFileLookup", "true").json(args.landing)
 events = (
     events.where(F.col("_corrupt_record").isNull() if "_corrupt_record" in events.columns else F.lit(True))
     .where(F.col("event_id").isNotNull() & F.col("user_id").isNotNull())
@@ -29,7 +31,10 @@ events = (
     .where(F.to_date("ts") == F.lit(args.day))
     .dropDuplicates(["event_id"])
 )
-counts = events.groupBy("user_id", "product_id").pivot("event_type").count().na.fill(0)
+# The pivot values are named: left to itself, pivot would also make columns of the stray
+# types ("VIEW", "purchase", ...) and "VIEW" collides with "view" (names are case-insensitive).
+counts = (events.groupBy("user_id", "product_id")
+          .pivot("event_type", ["view", "add_to_cart", "remove_from_cart"]).count().na.fill(0))
 times = events.groupBy("user_id", "product_id").agg(F.min("ts").alias("first"), F.max("ts").alias("last"))
 
 con = sqlite3.connect(args.source_db.removeprefix("sqlite:///"))
