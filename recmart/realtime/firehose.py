@@ -14,32 +14,16 @@ from __future__ import annotations
 
 import gzip
 import json
-import os
 import uuid
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Callable
 
 import pyarrow.fs as pafs
 
-from recmart import names
+from recmart.landing.layout import lake_filesystem, landing_key
 
-LANDING_PREFIX = "landing/clickstream"
 DEFAULT_BUFFER_SECONDS = 300
 DEFAULT_BUFFER_BYTES = 5 * 1024 * 1024
-
-
-def lake_filesystem(lake_root: str) -> tuple[pafs.FileSystem, str]:
-    """A pyarrow file system and the lake's root path in it; a local root may be relative."""
-    if "://" in lake_root:
-        fs, path = pafs.FileSystem.from_uri(lake_root)
-        return fs, path.rstrip("/")
-    return pafs.LocalFileSystem(), os.path.abspath(lake_root)
-
-
-def landing_key(arrival: datetime, file_id: str, stream: str = names.CLICK_STREAM, version: int = 1) -> str:
-    t = arrival.astimezone(timezone.utc)
-    return (f"{LANDING_PREFIX}/{t:%Y/%m/%d/%H}/"
-            f"{stream}-{version}-{t:%Y-%m-%d-%H-%M-%S}-{file_id}.gz")
 
 
 class FirehoseWriter:

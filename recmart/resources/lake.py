@@ -19,10 +19,10 @@ import pyarrow.dataset as pads
 import pyarrow.fs as pafs
 from pydantic import Field
 
+from recmart.landing.layout import LANDING_CLICKSTREAM  # noqa: F401 - re-exported for the S3 lake
 from recmart.resources import atomic_dirs
 from recmart.schema import Table
 
-LANDING_CLICKSTREAM = "landing/clickstream"
 # <stream>-<version>-YYYY-MM-DD-HH-MM-SS-<uuid>[.gz], the time being the arrival time (UTC).
 FIREHOSE_NAME = re.compile(r"-(\d{4})-(\d{2})-(\d{2})-(\d{2})-(\d{2})-(\d{2})-[^/]+$")
 

@@ -11,7 +11,6 @@ Compression (ISA-L gzip) and writing run on one background thread, overlapping t
 from __future__ import annotations
 
 import datetime as dt
-import os
 import uuid
 from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -21,35 +20,12 @@ import pyarrow as pa
 import pyarrow.fs as pafs
 from isal import isal_zlib
 
-from recmart.names import CLICK_STREAM
-from recmart.resources.lake import LANDING_CLICKSTREAM
+from recmart.landing.layout import lake_filesystem, landing_key
 from recmart.sample.sessions import WINDOW_MS
 
-STREAM_VERSION = 1
 # Firehose's largest buffer; a busier window is split into several files.
 MAX_FILE_BYTES = 128 << 20
 _MAX_QUEUED_FILES = 8
-
-
-def lake_filesystem(lake_root: str) -> tuple[pafs.FileSystem, str]:
-    """The file system and root path of a lake given as a folder or an s3://bucket/prefix URI."""
-    uri = lake_root if "://" in lake_root else os.path.abspath(lake_root)
-    try:
-        fs, path = pafs.FileSystem.from_uri(uri)
-    except (pa.ArrowInvalid, ValueError) as exc:
-        raise ValueError(f"lake {lake_root!r} is neither a folder nor a file system URI such as s3://bucket/prefix: "
-                         f"{exc}") from None
-    return fs, path.rstrip("/")
-
-
-def landing_key(arrival: dt.datetime, file_uuid: uuid.UUID, compress: bool) -> str:
-    """Key of a landing file, relative to the lake root."""
-    stamp = arrival.strftime("%Y-%m-%d-%H-%M-%S")
-    suffix = ".gz" if compress else ""
-    return (
-        f"{LANDING_CLICKSTREAM}/{arrival:%Y/%m/%d/%H}/"
-        f"{CLICK_STREAM}-{STREAM_VERSION}-{stamp}-{file_uuid}{suffix}"
-    )
 
 
 class FirehoseWriter:

@@ -18,7 +18,8 @@ from recmart.sample.catalogue import generate_catalogue
 from recmart.sample.clickstream import TimeOrder, click_blocks
 from recmart.sample.delivery import DUPLICATE, GOOD, MALFORMED, deliver
 from recmart.sample.kaggle import load_kaggle_catalogue
-from recmart.sample.landing import FirehoseWriter, lake_filesystem
+from recmart.landing.layout import lake_filesystem
+from recmart.sample.landing import FirehoseWriter
 from recmart.sample.render import MALFORMED_KINDS, LineRenderer
 from recmart.sample.sessions import DAY_MS, ORDER_STATUSES, ClickBlock, day_start_ms
 from recmart.sample.store import SampleStore
