@@ -7,8 +7,8 @@ import os
 import dagster as dg
 from dagster_pyspark import PySparkResource
 
-from recmart.realtime.store.factory import DEFAULT_STORE_URL
 from recmart.config import DEFAULT_LAKE, DEFAULT_SOURCE_DB, Settings
+from recmart.realtime.store.factory import DEFAULT_STORE_URL
 from recmart.resources.alerts import LogAlerts
 from recmart.resources.feature_store import LocalFeatureStore
 from recmart.resources.lake import LocalLake

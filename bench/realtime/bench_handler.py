@@ -15,6 +15,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import platform
 import random
@@ -156,7 +157,9 @@ def budget_overlap(n_products: int, k: int, users: int = 500, seed: int = 9) -> 
     return {n: statistics.mean(v) for n, v in sorted(overlap.items())}
 
 
-def bench_dynamodb_calls(n_products: int, k: int) -> list[dict]:
+@contextlib.contextmanager
+def moto_store(n_products: int, k: int):
+    """(client, store): moto's DynamoDB with the store's tables and a loaded snapshot."""
     os.environ.update({"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
                        "AWS_DEFAULT_REGION": "eu-west-1"})
     import boto3
@@ -165,13 +168,18 @@ def bench_dynamodb_calls(n_products: int, k: int) -> list[dict]:
     from recmart.realtime.store.dynamodb import DynamoDBStore
     from recmart.realtime.store.dynamodb_tables import create_tables
 
-    rows = []
     with mock_aws():
         client = boto3.client("dynamodb", region_name="eu-west-1")
         create_tables(client)
         store = DynamoDBStore(client=client)
         neighbours, trending, catalogue = snapshot_rows(n_products, k)
         load_snapshot(store, neighbours, trending, "bench-1", products=catalogue)
+        yield client, store
+
+
+def bench_dynamodb_calls(n_products: int, k: int) -> list[dict]:
+    rows = []
+    with moto_store(n_products, k) as (client, store):
         calls: dict[str, int] = {}
         client.meta.events.register("before-call.*.*", lambda model, **_: calls.__setitem__(model.name, calls.get(model.name, 0) + 1))
         shard = Shard()

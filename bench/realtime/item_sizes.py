@@ -13,19 +13,17 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import sys
 from datetime import timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_handler import START, snapshot_rows  # noqa: E402
+from bench_handler import START, moto_store  # noqa: E402
 
 from recmart.realtime.config import HandlerConfig  # noqa: E402
 from recmart.realtime.dead_letters import MemoryDeadLetters  # noqa: E402
 from recmart.realtime.handler import Handler  # noqa: E402
 from recmart.realtime.kinesis import Shard, batch_event  # noqa: E402
-from recmart.realtime.loader import load_snapshot  # noqa: E402
 
 
 def attribute_size(value: dict) -> int:
@@ -48,20 +46,9 @@ def item_size(item: dict) -> int:
 
 
 def main() -> None:
-    os.environ.update({"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
-                       "AWS_DEFAULT_REGION": "eu-west-1"})
-    import boto3
-    from moto import mock_aws
+    from recmart.realtime.store.dynamodb_tables import DynamoTables
 
-    from recmart.realtime.store.dynamodb import DynamoDBStore
-    from recmart.realtime.store.dynamodb_tables import DynamoTables, create_tables
-
-    with mock_aws():
-        client = boto3.client("dynamodb", region_name="eu-west-1")
-        create_tables(client)
-        store = DynamoDBStore(client=client)
-        neighbours, trending, catalogue = snapshot_rows(2_000, 50)
-        load_snapshot(store, neighbours, trending, "bench-1", products=catalogue)
+    with moto_store(2_000, 50) as (client, store):
         handler = Handler(store, MemoryDeadLetters(), HandlerConfig(log_level="WARNING"))
         shard = Shard()
         tables = DynamoTables()

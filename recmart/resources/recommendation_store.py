@@ -2,7 +2,8 @@
 
 The store itself lives in `recmart.realtime.store` (the Lambda ships it without Dagster):
 a SQLite file in the local deployment, DynamoDB tables in the aws one. This resource only
-carries the URL that picks it (RECMART_RECS_STORE) and opens the store for an asset.
+carries the URL that picks it (RECMART_RECS_STORE, checked when the code location loads,
+in `recmart.config`) and opens the store for an asset.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import dagster as dg
 from pydantic import Field
 
 from recmart.realtime.store.base import RecommendationStore
-from recmart.realtime.store.factory import DEFAULT_STORE_URL, STORE_ENV, open_store, parse_store_url
+from recmart.realtime.store.factory import DEFAULT_STORE_URL, STORE_ENV, open_store
 
 
 class RecommendationStoreResource(dg.ConfigurableResource):
@@ -24,10 +25,6 @@ class RecommendationStoreResource(dg.ConfigurableResource):
         default=DEFAULT_STORE_URL,
         description=f"{STORE_ENV}: sqlite:///<path> (local) or dynamodb://[region][?table overrides] (aws).",
     )
-
-    def check(self) -> None:
-        """Raise ValueError naming RECMART_RECS_STORE when the URL is unusable (opens nothing)."""
-        parse_store_url(self.url, STORE_ENV)
 
     @contextmanager
     def open(self) -> Iterator[RecommendationStore]:
