@@ -12,7 +12,13 @@ import datetime as dt
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
-from recmart.tables import CLEANED_EVENTS, EVENT_TYPES, QUARANTINED_EVENTS, REQUIRED_CLICK_FIELDS
+from recmart.tables import (
+    CLEANED_EVENTS,
+    CLICK_FIELDS,
+    EVENT_TYPES,
+    QUARANTINED_EVENTS,
+    REQUIRED_CLICK_FIELDS,
+)
 from recmart.transforms.events import event_timestamp
 
 
@@ -23,6 +29,11 @@ def _blank(c: str) -> Column:
 def _hash(c: str, salt: str) -> Column:
     """sha-256 of salt + value: ip and user agent never leave the raw layer in clear."""
     return F.when(~_blank(c), F.sha2(F.concat(F.lit(salt), F.col(c)), 256))
+
+
+# Above this many repeated event_ids in a day, deduplication aggregates every record instead
+# of broadcasting the repeated ids (about 100 bytes each on the driver and every executor).
+MAX_REPEATED_IDS = 1_000_000
 
 
 def _rejection(day: dt.date, max_late_days: int, future_skew_minutes: int) -> tuple[Column, Column]:
@@ -59,22 +70,17 @@ def _rejection(day: dt.date, max_late_days: int, future_skew_minutes: int) -> tu
     return reason, detail
 
 
-def clean_day(
-    raw: DataFrame, day: dt.date, *, pii_salt: str, max_late_days: int, future_skew_minutes: int
-) -> tuple[DataFrame, DataFrame]:
-    """(cleaned events, quarantined records) of the raw rows assigned to `day`."""
+def _judged(raw: DataFrame, day: dt.date, max_late_days: int, future_skew_minutes: int) -> DataFrame:
+    """The raw rows with the parsed time and the first rule each breaks (`_reason`, `_detail`)."""
     reason, detail = _rejection(day, max_late_days, future_skew_minutes)
-    judged = raw.withColumn("_ts", event_timestamp("event_time")).select(
+    return raw.withColumn("_ts", event_timestamp("event_time")).select(
         "*", reason.alias("_reason"), detail.alias("_detail")
     )
 
-    quarantined = judged.where(F.col("_reason").isNotNull()).select(
-        "record", "source_file", "arrival_time",
-        F.col("_reason").alias("reason"), F.col("_detail").alias("detail"),
-        F.when(~_blank("event_id"), F.col("event_id")).alias("event_id"),
-    )
 
-    valid = judged.where(F.col("_reason").isNull()).select(
+def _valid(judged: DataFrame, pii_salt: str) -> DataFrame:
+    """The records that break no rule, as cleaned columns (before deduplication)."""
+    return judged.where(F.col("_reason").isNull()).select(
         F.col("event_id"),
         F.col("event_type"),
         F.col("_ts").alias("event_time"),
@@ -87,20 +93,76 @@ def clean_day(
         _hash("ip", pii_salt).alias("ip_hash"),
         F.col("source_file"),
         F.col("arrival_time"),
-        F.xxhash64("record").alias("record_hash"),
+        _fields_hash().alias("record_hash"),
+    )
+
+
+def clean_day(
+    raw: DataFrame, day: dt.date, *, pii_salt: str, max_late_days: int, future_skew_minutes: int
+) -> tuple[DataFrame, DataFrame]:
+    """(cleaned events, quarantined records) of the raw rows assigned to `day`."""
+    quarantined = _judged(raw, day, max_late_days, future_skew_minutes).where(F.col("_reason").isNotNull()).select(
+        "record", "source_file", "arrival_time",
+        F.col("_reason").alias("reason"), F.col("_detail").alias("detail"),
+        F.when(~_blank("event_id"), F.col("event_id")).alias("event_id"),
     )
     # The same event_id twice is one event (producer retries): keep the first copy to land
-    # (earliest arrival, then file, then a hash of the text: deterministic) and count the
-    # others. The hash, not the line itself, so the shuffle does not carry every raw line.
-    first_key = F.struct("arrival_time", "source_file", "record_hash")
+    # and count the others. Retries are rare, so the records whose id occurs once go
+    # straight through and only the others are aggregated by event_id: aggregating every
+    # record sorted the whole day and was most of this step's time.
+    judge = lambda df: _valid(_judged(df, day, max_late_days, future_skew_minutes), pii_salt)
+    repeated = _repeated_ids(raw)
+    if repeated is None:  # retries beyond all reason: aggregate every record
+        single, several = None, _first_copies(judge(raw))
+    else:
+        # Broadcast: a hash lookup per record instead of shuffling the day to join it.
+        single = judge(raw.join(F.broadcast(repeated), "event_id", "left_anti")).withColumn("copies", F.lit(1))
+        several = _first_copies(judge(raw.join(F.broadcast(repeated), "event_id", "left_semi")))
+    columns = CLEANED_EVENTS.column_names
+    cleaned = several.select(*columns)
+    if single is not None:
+        cleaned = single.select(*columns).unionByName(cleaned)
+    return cleaned, quarantined.select(*QUARANTINED_EVENTS.column_names)
+
+
+def _fields_hash() -> Column:
+    """A hash of the record's contract fields, the last tie-break between copies of an event.
+
+    Copies that tie on it too carry the same fields from the same file, so they make the
+    same cleaned row: the choice stays deterministic without reading the raw line (the
+    widest column) on this pass.
+    """
+    return F.xxhash64(*(F.coalesce(F.col(f), F.lit("\u0000")) for f in CLICK_FIELDS))
+
+
+def _repeated_ids(raw: DataFrame) -> DataFrame | None:
+    """The event_ids that occur more than once among the day's raw records, valid or not.
+
+    Counted on the raw event_id alone (a narrow scan, no validation) and collected: every
+    event with several valid copies is among them, and an id that repeats only among
+    rejected records just takes the longer way. None when there are more than
+    MAX_REPEATED_IDS, too many to broadcast.
+    """
+    ids = [
+        r[0]
+        for r in raw.where(F.col("event_id").isNotNull()).groupBy("event_id").count()
+        .where(F.col("count") > 1).select("event_id").limit(MAX_REPEATED_IDS + 1).collect()
+    ]
+    if len(ids) > MAX_REPEATED_IDS:
+        return None
+    return raw.sparkSession.createDataFrame([(i,) for i in ids], "event_id string")
+
+
+def _first_copies(valid: DataFrame) -> DataFrame:
+    """One row per event_id: the first copy to land (earliest arrival, then file, then the
+    fields hash: deterministic) and the number of valid copies."""
     payload = [c for c in CLEANED_EVENTS.column_names if c not in ("event_id", "copies")]
-    cleaned = (
+    first_key = F.struct("arrival_time", "source_file", "record_hash")
+    return (
         valid.groupBy("event_id")
         .agg(
             F.min_by(F.struct(*payload), first_key).alias("e"),
             F.count(F.lit(1)).cast("int").alias("copies"),
         )
         .select("event_id", "e.*", "copies")
-        .select(*CLEANED_EVENTS.column_names)
     )
-    return cleaned, quarantined.select(*QUARANTINED_EVENTS.column_names)

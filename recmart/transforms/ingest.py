@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pyspark.sql import DataFrame
+from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
@@ -19,28 +19,66 @@ _AS_TEXT = T.StructType(
 _NAME_TIME = r"-(\d{4}-\d{2}-\d{2}-\d{2}-\d{2}-\d{2})-[^/]*$"
 
 
+def file_columns(uri: Column) -> dict[str, Column]:
+    """What a landed line takes from its file's URI: its landing key and arrival time."""
+    return {
+        "source_file": F.regexp_extract(uri, r"(landing/.*)$", 1),
+        "arrival_time": F.to_timestamp(F.regexp_extract(uri, _NAME_TIME, 1), "yyyy-MM-dd-HH-mm-ss"),
+    }
+
+
+def with_file_columns(lines: DataFrame) -> DataFrame:
+    """`line`, `file_uri` -> also `source_file` and `arrival_time`, worked out on every line."""
+    return lines.select("line", "file_uri", *(c.alias(n) for n, c in file_columns(F.col("file_uri")).items()))
+
+
 def landed_lines(spark, files: list[str]) -> DataFrame:
-    """One row per line of the landed files (gzip by extension): `line`, `file_uri`."""
-    return spark.read.text(files).select(
-        F.col("value").alias("line"), F.col("_metadata.file_path").alias("file_uri")
+    """One row per line of the landed files (gzip by extension): `line`, `file_uri`,
+    `source_file`, `arrival_time`.
+
+    The file columns are worked out once per file and joined by file name (broadcast: one
+    hash lookup per line) rather than by two regular expressions on every line's URI,
+    which cost a quarter of the raw step. A line whose file name finds no match (a name
+    Spark spells differently) falls back to the per-line expressions, and so do all lines
+    when two landed files share a name.
+    """
+    text = spark.read.text(files).select(
+        F.col("value").alias("line"),
+        F.col("_metadata.file_path").alias("file_uri"),
+        F.col("_metadata.file_name").alias("_file_name"),
+    )
+    names = [f.rstrip("/").rsplit("/", 1)[-1] for f in files]
+    if len(set(names)) != len(names):
+        return with_file_columns(text.drop("_file_name"))
+    per_file = spark.createDataFrame(list(zip(names, files)), "_file_name string, _uri string").select(
+        "_file_name", *(c.alias(f"_{n}") for n, c in file_columns(F.col("_uri")).items())
+    )
+    per_line = file_columns(F.col("file_uri"))
+    return text.join(F.broadcast(per_file), "_file_name", "left").select(
+        "line", "file_uri", *(F.coalesce(F.col(f"_{n}"), per_line[n]).alias(n) for n in per_line)
     )
 
 
 def to_raw(lines: DataFrame, max_late_days: int, future_skew_minutes: int) -> DataFrame:
-    """Raw clickstream rows with the assigned `event_date` partition column."""
+    """Raw clickstream rows with the assigned `event_date` partition column.
+
+    `lines`: `line`, `source_file`, `arrival_time` (see `landed_lines`, `with_file_columns`).
+    """
     parsed = F.from_json("line", _AS_TEXT, {"mode": "PERMISSIVE", "columnNameOfCorruptRecord": _CORRUPT})
     df = lines.select(
         F.col("line").alias("record"),
-        F.regexp_extract("file_uri", r"(landing/.*)$", 1).alias("source_file"),
-        F.to_timestamp(F.regexp_extract("file_uri", _NAME_TIME, 1), "yyyy-MM-dd-HH-mm-ss").alias("arrival_time"),
+        "source_file",
+        "arrival_time",
         parsed.alias("j"),
     )
     # A line is corrupt when it is not one JSON object, including `{...} trailing text`,
-    # which Spark's parser would otherwise accept.
+    # which Spark's parser would otherwise accept. startswith/endswith rather than a regex
+    # over the whole line: the same test, without running a regex over every landed byte.
+    trimmed = F.trim("record")
     corrupt = (
         F.col("j").isNull()
         | F.col(f"j.{_CORRUPT}").isNotNull()
-        | ~F.trim("record").rlike(r"^\{.*\}$")
+        | ~(trimmed.startswith("{") & trimmed.endswith("}"))
     )
     df = df.select(
         "record", "source_file", "arrival_time", corrupt.alias("corrupt"),

@@ -11,7 +11,7 @@ from pyspark.sql import functions as F
 
 from recmart.tables import CLEANED_EVENTS, INTERACTION_MATRIX, RAW_TRANSACTIONS
 from recmart.transforms.clean import clean_day
-from recmart.transforms.ingest import to_raw
+from recmart.transforms.ingest import landed_lines, to_raw, with_file_columns
 from recmart.transforms.matrix import interaction_matrix
 from recmart.transforms.scores import ScoreSettings, interaction_scores
 
@@ -32,7 +32,7 @@ def ev(event_id="e1", **over):
 
 def raw_rows(spark, lines_by_file):
     rows = [(line, f) for f, lines in lines_by_file.items() for line in lines]
-    return to_raw(spark.createDataFrame(rows, "line string, file_uri string"), 7, 60)
+    return to_raw(with_file_columns(spark.createDataFrame(rows, "line string, file_uri string")), 7, 60)
 
 
 def clean(spark, lines_by_file, day=DAY):
@@ -49,6 +49,27 @@ def test_raw_keeps_every_line_as_text_with_its_source(spark):
     assert raw[0]["source_file"] == "landing/clickstream/2026/11/20/13/recmart-clicks-1-2026-11-20-13-05-00-abc.gz"
     assert raw[0]["arrival_time"] == dt.datetime(2026, 11, 20, 13, 5)
     assert raw[3]["price"] == "3" and "extra_field" in raw[0]["record"]
+
+
+@pytest.mark.parametrize("same_name", [False, True])
+def test_landed_lines_take_key_and_arrival_from_their_file(spark, tmp_path, same_name):
+    import gzip
+
+    names = ["recmart-clicks-1-2026-11-20-13-05-00-abc.gz",
+             "recmart-clicks-1-2026-11-20-13-05-00-abc.gz" if same_name else "recmart-clicks-1-2026-11-20-14-10-30-def.gz"]
+    files = []
+    for hour, name, lines in [("13", names[0], [ev("a"), ev("b")]), ("14", names[1], [ev("c")])]:
+        path = tmp_path / "landing/clickstream/2026/11/20" / hour / name
+        path.parent.mkdir(parents=True)
+        path.write_bytes(gzip.compress("\n".join(lines).encode() + b"\n"))
+        files.append(path.as_uri())
+    rows = {r["event_id"]: r for r in to_raw(landed_lines(spark, files), 7, 60).collect()}
+    assert {k: (r["source_file"], r["arrival_time"]) for k, r in rows.items()} == {
+        "a": (f"landing/clickstream/2026/11/20/13/{names[0]}", dt.datetime(2026, 11, 20, 13, 5)),
+        "b": (f"landing/clickstream/2026/11/20/13/{names[0]}", dt.datetime(2026, 11, 20, 13, 5)),
+        "c": (f"landing/clickstream/2026/11/20/14/{names[1]}",
+              dt.datetime(2026, 11, 20, 13, 5) if same_name else dt.datetime(2026, 11, 20, 14, 10, 30)),
+    }
 
 
 def test_late_event_is_routed_to_its_own_day_and_too_old_to_arrival_day(spark):
@@ -95,6 +116,26 @@ def test_duplicates_keep_first_copy_and_count_the_rest(spark):
     assert cleaned["e1"]["copies"] == 3 and cleaned["e2"]["copies"] == 1
     assert cleaned["e1"]["source_file"].endswith("-abc.gz")  # the earlier arrival wins
     assert cleaned["e2"]["user_id"] is None
+
+
+@pytest.mark.parametrize("broadcast_limit", [1_000_000, 0])  # 0: too many repeated ids, aggregate all
+def test_copies_judged_separately_and_tied_copies_give_one_row(spark, monkeypatch, broadcast_limit):
+    monkeypatch.setattr("recmart.transforms.clean.MAX_REPEATED_IDS", broadcast_limit)
+    cleaned, quarantined = clean(spark, {
+        # A rejected copy is quarantined, not counted as a duplicate of the valid one.
+        FILE: [ev("e1"), ev("e1", price="cheap"),
+               # Exact copies in one file (a producer retry) tie on every key: one row.
+               ev("e2", extra="a"), ev("e2", extra="b"), ev("e2", extra="a")],
+    })
+    assert {k: r["copies"] for k, r in cleaned.items()} == {"e1": 1, "e2": 3}
+    assert [(q["event_id"], q["reason"]) for q in quarantined] == [("e1", "invalid_price")]
+
+
+def test_line_separators_inside_json_strings_are_not_corrupt(spark):
+    line = json.dumps({**json.loads(ev()), "page_url": "/p1?q=a\u2028b"}, ensure_ascii=False)
+    assert "\u2028" in line
+    cleaned, quarantined = clean(spark, {FILE: [line]})
+    assert quarantined == [] and cleaned["e1"]["page_url"] == "/p1?q=a\u2028b"
 
 
 def test_time_is_utc_and_pii_is_hashed(spark):
