@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import base64
 import binascii
-import json
 from dataclasses import dataclass
 
-from recmart.realtime.timeutil import parse_iso_with_zone, to_micros
+from recmart.realtime.jsontext import loads
+from recmart.realtime.timeutil import iso_to_micros
 from recmart.tables import CLICK_FIELDS, EVENT_TYPES, REQUIRED_CLICK_FIELDS
 
 _OPTIONAL_TEXT = tuple(f for f in CLICK_FIELDS if f not in REQUIRED_CLICK_FIELDS and f not in ("user_id", "price"))
@@ -51,7 +51,7 @@ def validate_click(obj: object) -> Click:
     if obj["event_type"] not in EVENT_TYPES:
         raise InvalidClick("bad_event_type", f"event_type {obj['event_type']!r} is not one of {list(EVENT_TYPES)}")
     try:
-        moment = parse_iso_with_zone(obj["event_time"])
+        event_micros = iso_to_micros(obj["event_time"])
     except ValueError as exc:
         raise InvalidClick("bad_event_time", str(exc)) from None
     user_id = obj.get("user_id")
@@ -67,7 +67,7 @@ def validate_click(obj: object) -> Click:
     return Click(
         event_id=obj["event_id"],
         event_type=obj["event_type"],
-        event_micros=to_micros(moment),
+        event_micros=event_micros,
         session_id=obj["session_id"],
         user_id=user_id,
         product_id=obj["product_id"],
@@ -87,7 +87,7 @@ def decode_kinesis_data(data: object) -> Click:
     except UnicodeDecodeError:
         raise InvalidClick("not_utf8", "the record is not UTF-8 text") from None
     try:
-        obj = json.loads(text)
+        obj = loads(text)
     except ValueError as exc:
         raise InvalidClick("not_json", f"the record is not JSON ({exc})") from None
     return validate_click(obj)

@@ -88,33 +88,34 @@ class Handler:
         if not isinstance(raw_records, list):
             logs.error("not a Kinesis batch: no Records list", event_type=type(event).__name__)
             return BatchResult()
-        records = [_Record(i, _sequence_number(r), r) for i, r in enumerate(raw_records)]
-        result = BatchResult(records=len(records))
+        sequence_numbers = [_sequence_number(r) for r in raw_records]
+        result = BatchResult(records=len(raw_records))
 
+        # (A _Record only for the malformed: fewer objects per batch for the garbage collector.)
         malformed: list[tuple[_Record, InvalidClick]] = []
         updates: dict[str, UserUpdate] = {}
         first_index: dict[str, int] = {}
-        for rec in records:
+        for index, (raw, sequence_number) in enumerate(zip(raw_records, sequence_numbers)):
             try:
-                if rec.sequence_number is None:
+                if sequence_number is None:
                     raise InvalidClick("not_kinesis", "the record has no kinesis.sequenceNumber")
-                click = decode_kinesis_data(rec.raw["kinesis"].get("data"))
+                click = decode_kinesis_data(raw["kinesis"].get("data"))
             except InvalidClick as exc:
-                malformed.append((rec, exc))
+                malformed.append((_Record(index, sequence_number, raw), exc))
                 continue
             if click.user_id is None:
                 result.anonymous += 1
                 continue
-            if click.user_id not in updates:
-                updates[click.user_id] = UserUpdate(click.user_id)
-                first_index[click.user_id] = rec.index
-            updates[click.user_id].events.append(
-                HistoryEvent(click.event_id, click.event_type, click.product_id, click.event_micros))
+            update = updates.get(click.user_id)
+            if update is None:
+                update = updates[click.user_id] = UserUpdate(click.user_id)
+                first_index[click.user_id] = index
+            update.events.append(HistoryEvent(click.event_id, click.event_type, click.product_id, click.event_micros))
 
         retry_from = self._refresh(list(updates.values()), first_index, result)
         retry_from = min(retry_from, self._dead_letter([(r, e) for r, e in malformed if r.index < retry_from], result))
 
-        result.failures = [r.sequence_number for r in records[retry_from:] if r.sequence_number is not None]
+        result.failures = [s for s in sequence_numbers[retry_from:] if s is not None]
         result.failed = len(result.failures)
         logs.info(
             "batch", records=result.records, users=result.users, new_events=result.new_events,

@@ -12,11 +12,12 @@ from __future__ import annotations
 import time
 from collections import OrderedDict
 from dataclasses import dataclass, field
+from operator import attrgetter
 from typing import Iterable, Iterator, Mapping, Sequence
 
 from recmart.realtime.config import HandlerConfig
 from recmart.realtime.history import HistoryEvent, Purchase, UserHistory, merge_history
-from recmart.realtime.scoring import SCORER_VERSION, recommend, seed_weights, trending_scopes
+from recmart.realtime.scoring import SCORER_VERSION, recommend, seed_weights, trending_scopes_of
 from recmart.realtime.store.base import (
     HistoryConflict,
     ItemInfo,
@@ -28,6 +29,8 @@ from recmart.realtime.store.base import (
 from recmart.realtime.timeutil import micros_to_iso
 
 _CONFLICT_ATTEMPTS = 4
+_UNKNOWN = object()  # not in the item cache (None there: the snapshot does not know the product)
+_EVENT_ID = attrgetter("event_id")
 
 
 @dataclass
@@ -92,13 +95,15 @@ class Refresher:
             return {}
         found: dict[str, ItemInfo] = {}
         missing = []
-        for pid in wanted:
-            if pid in self._items:
-                self._items.move_to_end(pid)
-                if self._items[pid] is not None:
-                    found[pid] = self._items[pid]
-            else:
+        cache, touch = self._items, self._items.move_to_end
+        for pid in wanted:  # every seed of every user of the batch: one lookup each
+            item = cache.get(pid, _UNKNOWN)
+            if item is _UNKNOWN:
                 missing.append(pid)
+            else:
+                touch(pid)
+                if item is not None:
+                    found[pid] = item
         if missing:
             fetched = self.store.get_items(missing, snapshot)
             found.update(fetched)
@@ -127,9 +132,9 @@ class Refresher:
         One batched read of the seeds, one of the scopes (fewer with the warm caches).
         """
         weights = list(weights)
-        seeds = {pid for w in weights for pid in w}
+        seeds = set().union(*weights)
         items.update(self.items(seeds - set(items), snapshot))
-        scopes = {s for w in weights for s in trending_scopes(w, items)}
+        scopes = trending_scopes_of(weights, items)
         trending.update(self.trending(scopes - set(trending), snapshot))
 
     # ---- the work ------------------------------------------------------------------------
@@ -173,8 +178,7 @@ class Refresher:
                     self._context([weights], snapshot, items, trending)
                     continue
             break
-        known = {e.event_id for e in stored.events}
-        fresh = {e.event_id for e in update.events} - known
+        fresh = set(map(_EVENT_ID, update.events)).difference(map(_EVENT_ID, stored.events))
         if not merged.events and not merged.purchases:
             return Refreshed(update.user_id, len(fresh), len(update.events) - len(fresh), False, None)
         recs = build_recommendations(merged, items, trending, snapshot, self.config, weights)

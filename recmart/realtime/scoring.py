@@ -81,17 +81,31 @@ def trending_scopes(weights: Mapping[str, float], items: Mapping[str, ItemInfo])
     return scopes
 
 
+def trending_scopes_of(weights: Sequence[Mapping[str, float]], items: Mapping[str, ItemInfo]) -> set[str]:
+    """Every scope `trending_scopes` names for any of these users: what to read for a batch.
+
+    One pass over all the users' seeds, and one item lookup per distinct product.
+    """
+    if not weights:
+        return set()
+    positive = {pid for user in weights for pid, w in user.items() if w > 0}
+    categories = {item.category for item in map(items.get, positive) if item is not None and item.category}
+    return {TRENDING_ALL, *map(category_scope, categories)}
+
+
 def _best(scores: dict[str, float], n: int) -> list[str]:
     """The n best positive candidates, ties broken by product id.
 
-    One sort in C over all candidates by score; the Python-level tie-break only touches
-    the few at the top.
+    The n-th best score comes from one sort of the bare floats (in C, no key function);
+    only the candidates at or above it (n, or a few more on a tie) are then ordered by
+    score and product id.
     """
-    ranked = sorted(scores, key=scores.__getitem__, reverse=True)
-    cut = min(n, len(ranked))
-    while cut < len(ranked) and cut and scores[ranked[cut]] == scores[ranked[cut - 1]]:
-        cut += 1  # a tie across the cut: take it all, the tie-break decides
-    top = sorted(pid for pid in ranked[:cut] if scores[pid] > 0)
+    if len(scores) > n:
+        threshold = sorted(scores.values(), reverse=True)[n - 1]
+        top = [pid for pid, s in scores.items() if s >= threshold and s > 0]
+    else:
+        top = [pid for pid, s in scores.items() if s > 0]
+    top.sort()
     top.sort(key=scores.__getitem__, reverse=True)  # stable: equal scores stay in id order
     return top[:n]
 
@@ -99,19 +113,36 @@ def _best(scores: dict[str, float], n: int) -> list[str]:
 def _reasons(top: list[str], seeds: list[tuple[float, ItemInfo]], per_seed: int) -> dict[str, str]:
     """{candidate: the seed that contributed most to it}: what each reason names.
 
-    Set intersections (in C) find which seeds list which of the few top candidates, so
-    the cost does not grow with the neighbour lists.
+    For a seed whose whole list was scored, a set intersection in C finds which of the
+    few top candidates it lists, so the cost does not grow with the neighbour list; for
+    a seed cut to its best `per_seed` (many seeds: short prefixes), scanning the prefix
+    is cheaper than intersecting the whole list and then checking ranks.
     """
     wanted = set(top)
-    best: dict[str, tuple[float, str]] = {}
+    best: dict[str, float] = {}
+    reasons: dict[str, str] = {}
+    get = best.get
     for w, item in seeds:
         scores = item.neighbour_scores
-        for pid in wanted.intersection(scores):
-            if item.neighbour_rank[pid] < per_seed:
+        n = len(item.neighbours)
+        if per_seed < n and len(scores) == n:  # cut, and each neighbour listed once
+            for pid, s in item.neighbours[:per_seed]:
+                if pid in wanted:
+                    contribution = w * s
+                    if contribution > get(pid, 0.0):
+                        best[pid] = contribution
+                        reasons[pid] = item.product_id
+        else:
+            found = wanted.intersection(scores)
+            if per_seed < n:  # a neighbour listed twice (the loader never writes that): by rank
+                rank = item.neighbour_rank
+                found = [pid for pid in found if rank[pid] < per_seed]
+            for pid in found:
                 contribution = w * scores[pid]
-                if contribution > best.get(pid, (0.0, ""))[0]:
-                    best[pid] = (contribution, item.product_id)
-    return {pid: seed for pid, (_, seed) in best.items()}
+                if contribution > get(pid, 0.0):
+                    best[pid] = contribution
+                    reasons[pid] = item.product_id
+    return reasons
 
 
 def recommend(
@@ -134,20 +165,39 @@ def recommend(
     seeds = [(w, items[seed]) for seed, w in weights.items() if w != 0.0 and seed in items]
     per_seed = max(10, settings.candidate_budget // max(1, len(seeds)))
     # The hot loop of the handler: the first seed by a comprehension (faster, and often the
-    # only seed), the others by plain dict arithmetic; nothing allocated per candidate.
+    # only seed), the others by plain dict arithmetic (`in` then `+=`: cheaper than
+    # `get(nid, 0.0) +`; a new candidate's w * s differs from 0.0 + w * s only in the sign
+    # of a zero, which never ranks or shows).
+    # Alongside, which seed listed each candidate first and which candidates were listed
+    # again: a candidate that only one seed lists owes its whole score to that seed, so that
+    # seed is its reason without any search (most of the top); `_reasons` searches the rest.
     scores: dict[str, float] = {}
+    origin: dict[str, str] = {}
+    shared: set[str] = set()
     if seeds:
         w, item = seeds[0]
         scores = {nid: w * s for nid, s in item.neighbours[:per_seed]}
-    get = scores.get
+        origin = dict.fromkeys(scores, item.product_id)
     for w, item in seeds[1:]:
+        seed = item.product_id
         for nid, s in item.neighbours[:per_seed]:
-            scores[nid] = get(nid, 0.0) + w * s
+            if nid in scores:
+                scores[nid] += w * s
+                shared.add(nid)
+            else:
+                scores[nid] = w * s
+                origin[nid] = seed
+    for w, item in seeds:
+        if len(item.neighbour_scores) != len(item.neighbours):
+            # A neighbour listed twice (the loader never writes that): let `_reasons` decide.
+            shared.update(nid for nid, _ in item.neighbours[:per_seed])
     for pid in excluded:
         scores.pop(pid, None)
 
     top = _best(scores, settings.top_n)
-    reasons = _reasons(top, seeds, per_seed)
+    reasons = {pid: origin[pid] for pid in top if pid not in shared}
+    if len(reasons) < len(top):
+        reasons.update(_reasons([pid for pid in top if pid in shared], seeds, per_seed))
     chosen = [{"product_id": pid, "score": scores[pid], "reason": f"similar_to:{reasons[pid]}"} for pid in top]
     if len(chosen) < settings.top_n:
         # Fill scores sit below every neighbour score and decrease with the fill position:

@@ -24,7 +24,10 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from operator import itemgetter
 from typing import Mapping
+
+from recmart.realtime.jsontext import loads
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,6 +96,9 @@ def plan_load(current: Mapping[str, Slots], documents: Mapping[str, str], genera
 
 # ---- documents ------------------------------------------------------------------------------
 
+_FIRST, _SECOND = itemgetter(0), itemgetter(1)
+
+
 def _dumps(obj: object) -> str:
     return json.dumps(obj, separators=(",", ":"), sort_keys=True, ensure_ascii=False)
 
@@ -111,8 +117,10 @@ def trending_document(entries: list[tuple[str, float]]) -> str:
 
 
 def parse_item_document(doc: str) -> tuple[tuple[tuple[str, float], ...], str | None, str | None]:
-    obj = json.loads(doc)
-    return tuple((n[0], n[1]) for n in obj["n"]), obj.get("name"), obj.get("cat")
+    obj = loads(doc)
+    pairs = obj["n"]
+    # (n[0], n[1]) of each pair, zipped in C: a warm Lambda parses every product it meets.
+    return tuple(zip(map(_FIRST, pairs), map(_SECOND, pairs))), obj.get("name"), obj.get("cat")
 
 
 def parse_trending_document(doc: str) -> tuple[tuple[str, float], ...]:

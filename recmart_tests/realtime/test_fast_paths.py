@@ -1,0 +1,226 @@
+"""The handler's fast paths give exactly what the plain code they replace would.
+
+Each hot spot of the per-click path (JSON text, times, scoring, merging) has a faster
+spelling; these tests compare it with the obvious one on ordinary and odd inputs.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import random
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from recmart.realtime.history import HistoryEvent, HistoryLimits, Purchase, UserHistory, merge_history
+from recmart.realtime.jsontext import loads
+from recmart.realtime.scoring import ScoringSettings, recommend, seed_weights, trending_scopes, trending_scopes_of
+from recmart.realtime.store.base import ItemInfo
+from recmart.realtime.store.snapshot import item_document, parse_item_document
+from recmart.realtime.store.sqlite import recommendations_json
+from recmart.realtime.timeutil import iso_to_micros, micros_to_iso, parse_iso_with_zone, to_micros
+
+
+def outcome(fn, *args):
+    try:
+        return "ok", fn(*args)
+    except Exception as exc:  # noqa: BLE001 - the same error is part of "the same result"
+        return type(exc).__name__, str(exc)
+
+
+def compact(obj) -> str:
+    return json.dumps(obj, separators=(",", ":"))
+
+
+# ---- JSON text ----------------------------------------------------------------------------------
+
+def recs(**changes) -> dict:
+    item = {"user_id": "u1", "items": [
+        {"product_id": "P1", "score": 0.1 + 0.2, "reason": "similar_to:P9"},
+        {"product_id": "P2é", "score": 1e-7, "reason": 'trending:master_category=Bags "x"\n'},
+    ], "model_version": "rt-neighbours-1+2026-11-20", "updated_at": "2026-11-20T10:00:00.000000Z", "ttl": 1797000000}
+    item.update(changes)
+    return item
+
+
+ENTRY = {"product_id": "P1", "score": 0.5, "reason": "r"}
+
+
+@pytest.mark.parametrize("item", [
+    recs(), recs(items=[]), recs(ttl=True), recs(ttl=1.5), recs(items=tuple(recs()["items"])), recs(user_id=None),
+    {"items": [], "user_id": "u", "model_version": "m", "updated_at": "t", "ttl": 1}, recs(extra=1),
+    *(recs(items=[dict(ENTRY, score=s)]) for s in (math.nan, math.inf, -math.inf, 1, True, -0.0, 5e-324, 1e300)),
+    recs(items=[{"score": 0.5, "product_id": "P1", "reason": "r"}]), recs(items=[dict(ENTRY, extra=1)]),
+    recs(items=[{"product_id": "P1"}]), recs(items=["abc"]), recs(items=[None]), recs(items=[dict(ENTRY, reason=3)]),
+    recs(items=[dict(ENTRY, product_id="\ud800")]),
+])
+def test_recommendations_text_is_json_dumps(item):
+    assert outcome(recommendations_json, item) == outcome(compact, item)
+
+
+def test_history_text_is_json_dumps_and_parses_back():
+    rng = random.Random(3)
+    texts = ["a", "é", 'q"', "b\\s", "\n", "日本", "\ud800", "", "\x00\x1f"]
+    times = [0, -5, 1_795_172_403_400_000, 2**70, True, 1.5, math.nan]
+    for _ in range(2000):
+        events = tuple(HistoryEvent(rng.choice(texts), rng.choice(texts), rng.choice(texts), rng.choice(times))
+                       for _ in range(rng.randint(0, 5)))
+        purchases = tuple(Purchase(rng.choice(texts + [7]), rng.choice(texts), rng.choice(times))
+                          for _ in range(rng.randint(0, 3)))
+        history = UserHistory("u", events, purchases)
+        assert history.events_json() == compact([[e.event_id, e.event_type, e.product_id, e.event_micros]
+                                                 for e in events])
+        assert history.purchases_json() == (compact([[p.order_id, p.product_id, p.purchased_micros]
+                                                     for p in purchases]) if purchases else "[]")
+        if not any(isinstance(e.event_micros, float) for e in events) and not purchases:
+            assert UserHistory.from_json("u", history.events_json(), "[]", 7) == history
+
+
+@pytest.mark.parametrize("text", [
+    "", " ", "[]", " []", "[] ", "[]x", "\ufeff[]", '{"a":1}', '{"a":1,}', "[1,", "nul", '"abc"', "1 2", "[1]\n",
+    '[["e1","view","P1",1795172403400000]]', "NaN", "[1e400]", '"\\ud800"',
+])
+def test_loads_is_json_loads(text):
+    assert outcome(loads, text) == outcome(json.loads, text)
+
+
+def test_item_documents_parse_as_before():
+    doc = item_document([("P2", 0.5), ("P3", 1)], "name", "Bags")
+    assert parse_item_document(doc) == ((("P2", 0.5), ("P3", 1)), "name", "Bags")
+    assert outcome(parse_item_document, json.dumps({"n": [["P2"]]}))[0] == "IndexError"
+    assert parse_item_document(json.dumps({"n": [["P2", 0.5, "extra"]]}))[0] == (("P2", 0.5),)
+
+
+# ---- times --------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("text", [
+    "2026-11-20T10:00:00Z", "2026-11-20 10:00:00.5z", "2026-11-20T00:30:00.123456789-0230", "2026-11-21T01:00:00+05",
+    "1969-12-31T23:59:59.999999Z", "0001-01-01T00:00:00+05:00", "9999-12-31T23:59:59-01:00", "0001-01-01T04:59-05:00",
+    "2026-02-29T00:00Z", "2026-11-20T24:00Z", "2026-11-20T10:00+24:00", "2026-11-20T10:00:00", " 2026-11-20T10:00Z ",
+    "yesterday", None,
+])
+def test_iso_to_micros_is_to_micros_of_the_parse(text):
+    assert outcome(iso_to_micros, text) == outcome(lambda t: to_micros(parse_iso_with_zone(t)), text)
+
+
+@pytest.mark.parametrize("micros", [0, 1, 1_795_172_403_400_000, 253_402_300_799_999_999, 253_402_300_800_000_000,
+                                    -1, -62_135_596_800_000_000, 1.5e15, True])
+def test_micros_to_iso_is_the_datetime_spelling(micros):
+    def plain(m):
+        t = datetime(1970, 1, 1, tzinfo=timezone.utc) + timedelta(microseconds=m)
+        return (f"{t.year:04d}-{t.month:02d}-{t.day:02d}T{t.hour:02d}:{t.minute:02d}:{t.second:02d}"
+                f".{t.microsecond:06d}Z")
+
+    assert outcome(micros_to_iso, micros) == outcome(plain, micros)
+
+
+# ---- scoring and merging ----------------------------------------------------------------------
+
+
+def plain_recommend(history, items, trending, settings):
+    """The recommender spelled out plainly: full sorts, a search of every seed for each reason."""
+    weights = seed_weights(history, settings)
+    newest = history.newest_micros
+    excluded = set()
+    if newest is not None:
+        since = newest - int(settings.purchase_window_days * 86_400_000_000)
+        excluded = {p.product_id for p in history.purchases if p.purchased_micros >= since}
+        if history.events:
+            excluded.add(history.events[-1].product_id)
+    seeds = [(w, items[pid]) for pid, w in weights.items() if w != 0.0 and pid in items]
+    per_seed = max(10, settings.candidate_budget // max(1, len(seeds)))
+    scores = {}
+    for i, (w, item) in enumerate(seeds):
+        for nid, s in item.neighbours[:per_seed]:
+            scores[nid] = w * s if i == 0 else scores.get(nid, 0.0) + w * s
+    for pid in excluded:
+        scores.pop(pid, None)
+    top = sorted((pid for pid in scores if scores[pid] > 0), key=lambda pid: (-scores[pid], pid))[:settings.top_n]
+    chosen = []
+    for pid in top:
+        contributions = [(w * dict(item.neighbours[:per_seed])[pid], -i, item.product_id)
+                         for i, (w, item) in enumerate(seeds) if pid in dict(item.neighbours[:per_seed])]
+        chosen.append({"product_id": pid, "score": scores[pid], "reason": f"similar_to:{max(contributions)[2]}"})
+    floor = chosen[-1]["score"] / 2 if chosen else 1.0
+    taken = excluded | set(top)
+    for scope in trending_scopes(weights, items):
+        for pid, _ in trending.get(scope, ()):
+            if len(chosen) < settings.top_n and pid not in taken:
+                taken.add(pid)
+                chosen.append({"product_id": pid, "score": floor / (1 + len(chosen) - len(top)),
+                               "reason": f"trending:{scope}"})
+    return chosen
+
+
+def test_recommend_is_the_plain_recommender():
+    rng = random.Random(7)
+    for _ in range(3000):
+        products = [f"P{i}" for i in range(rng.choice([5, 30, 300]))]
+        items = {}
+        for pid in products:
+            neighbours = rng.sample(products, min(len(products), rng.choice([0, 1, 10, 50])))
+            scores = [0.5, 0.25, 1.0, 0.0, round(rng.random(), 2)]  # repeated values: ties
+            items[pid] = ItemInfo(pid, None, rng.choice([None, "A", "B"]),
+                                  tuple((nid, rng.choice(scores)) for nid in neighbours if nid != pid))
+        events = tuple(sorted(
+            (HistoryEvent(f"e{i}", rng.choice(["view", "add_to_cart", "remove_from_cart"]), rng.choice(products),
+                          1_800_000_000_000_000 + rng.randint(0, 3) * 3_600_000_000) for i in range(rng.randint(0, 30))),
+            key=lambda e: (e.event_micros, e.event_id)))
+        purchases = tuple(Purchase(f"o{i}", rng.choice(products), 1_800_000_000_000_000)
+                          for i in range(rng.randint(0, 2)))
+        history = UserHistory("u", events, purchases)
+        settings = ScoringSettings(top_n=rng.choice([1, 5, 20]), seed_events=rng.choice([1, 5, 20]),
+                                   candidate_budget=rng.choice([10, 50, 200, 10**6]))
+        trending = {"all": tuple((p, 1.0) for p in products[:25]),
+                    "master_category=A": tuple((p, 1.0) for p in products[3:9])}
+        got = recommend(history, items, trending, settings)
+        expected = plain_recommend(history, items, trending, settings)
+        assert got == expected
+        assert [r["score"].hex() for r in got] == [r["score"].hex() for r in expected]
+        weights = [seed_weights(history, settings), {p: rng.choice([1.0, -1.0]) for p in products[:3]}]
+        assert trending_scopes_of(weights, items) == {s for w in weights for s in trending_scopes(w, items)}
+
+
+def plain_merge(history, events, purchases, limits):
+    by_id = {e.event_id: e for e in history.events}
+    for e in events:
+        by_id.setdefault(e.event_id, e)
+    by_key = {(p.order_id, p.product_id): p for p in history.purchases}
+    for p in purchases:
+        by_key.setdefault((p.order_id, p.product_id), p)
+    all_events = sorted(by_id.values(), key=lambda e: (e.event_micros, e.event_id))
+    all_purchases = sorted(by_key.values(), key=lambda p: (p.purchased_micros, p.order_id, p.product_id))
+    times = [e.event_micros for e in all_events[-1:]] + [p.purchased_micros for p in all_purchases[-1:]]
+    if not times:
+        return UserHistory(history.user_id, (), (), history.revision)
+    newest = max(times)
+    oldest_event = newest - int(limits.max_age_days * 86_400_000_000)
+    oldest_purchase = newest - int(limits.purchase_window_days * 86_400_000_000)
+    return UserHistory(
+        history.user_id,
+        tuple([e for e in all_events if e.event_micros >= oldest_event][-limits.max_events:]),
+        tuple([p for p in all_purchases if p.purchased_micros >= oldest_purchase][-limits.max_purchases:]),
+        history.revision,
+    )
+
+
+def test_merging_is_the_plain_merge():
+    rng = random.Random(11)
+    day = 86_400_000_000
+    for _ in range(5000):
+        def event():
+            micros = rng.choice([0, 1, 29, 30, 31, 60]) * day + rng.randint(-2, 2)
+            return HistoryEvent(f"e{rng.randint(0, 40)}", "view", "P1", micros)
+
+        def purchase():
+            return Purchase(f"o{rng.randint(0, 5)}", f"P{rng.randint(0, 3)}", rng.choice([0, 1, 30, 60]) * day)
+
+        stored = merge_history(UserHistory("u", revision=3), [event() for _ in range(rng.randint(0, 12))],
+                               [purchase() for _ in range(rng.randint(0, 3))], HistoryLimits(max_age_days=10**6))
+        limits = HistoryLimits(max_events=rng.choice([1, 3, 50]), max_age_days=rng.choice([0.5, 30]),
+                               max_purchases=rng.choice([1, 100]), purchase_window_days=rng.choice([1, 30]))
+        new_events = [event() for _ in range(rng.randint(0, 4))]
+        new_purchases = [purchase() for _ in range(rng.randint(0, 2))]
+        merged = merge_history(stored, new_events, new_purchases, limits)
+        assert merged == plain_merge(stored, new_events, new_purchases, limits) and merged.revision == 3
