@@ -110,18 +110,17 @@ def clean_day(
     # and count the others. Retries are rare, so the records whose id occurs once go
     # straight through and only the others are aggregated by event_id: aggregating every
     # record sorted the whole day and was most of this step's time.
-    judge = lambda df: _valid(_judged(df, day, max_late_days, future_skew_minutes), pii_salt)
+    columns = CLEANED_EVENTS.column_names
+    valid = lambda df: _valid(_judged(df, day, max_late_days, future_skew_minutes), pii_salt)
     repeated = _repeated_ids(raw)
     if repeated is None:  # retries beyond all reason: aggregate every record
-        single, several = None, _first_copies(judge(raw))
+        cleaned = _first_copies(valid(raw)).select(*columns)
     else:
         # Broadcast: a hash lookup per record instead of shuffling the day to join it.
-        single = judge(raw.join(F.broadcast(repeated), "event_id", "left_anti")).withColumn("copies", F.lit(1))
-        several = _first_copies(judge(raw.join(F.broadcast(repeated), "event_id", "left_semi")))
-    columns = CLEANED_EVENTS.column_names
-    cleaned = several.select(*columns)
-    if single is not None:
-        cleaned = single.select(*columns).unionByName(cleaned)
+        repeated = F.broadcast(repeated)
+        single = valid(raw.join(repeated, "event_id", "left_anti")).withColumn("copies", F.lit(1))
+        several = _first_copies(valid(raw.join(repeated, "event_id", "left_semi")))
+        cleaned = single.select(*columns).unionByName(several.select(*columns))
     return cleaned, quarantined.select(*QUARANTINED_EVENTS.column_names)
 
 
