@@ -16,14 +16,9 @@ def pytest_configure(config):
 @pytest.fixture(scope="session")
 def spark():
     """The run's one SparkSession; dagster-pyspark's resource gets this same session back."""
-    from pyspark.sql import SparkSession
+    from recmart.resources.spark import local_spark_session
 
-    from recmart.resources.spark import local_spark_config
-
-    builder = SparkSession.builder
-    for key, value in local_spark_config(driver_memory="1g", shuffle_partitions=2).items():
-        builder = builder.config(key, value)
-    session = builder.getOrCreate()
+    session = local_spark_session(driver_memory="1g", shuffle_partitions=2)
     session.sparkContext.setLogLevel("ERROR")
     yield session
     session.stop()

@@ -40,16 +40,10 @@ DAY = dt.date(2026, 11, 30)
 
 
 def spark_session(driver_memory: str, shuffle_partitions: int):
-    from pyspark.sql import SparkSession
+    from recmart.resources.spark import local_spark_session
 
-    from recmart.resources.spark import local_spark_config
-
-    builder = SparkSession.builder
-    conf = local_spark_config(driver_memory=driver_memory, shuffle_partitions=shuffle_partitions)
-    conf["spark.local.dir"] = tempfile.gettempdir()
-    for k, v in conf.items():
-        builder = builder.config(k, v)
-    spark = builder.getOrCreate()
+    spark = local_spark_session({"spark.local.dir": tempfile.gettempdir()},
+                                driver_memory=driver_memory, shuffle_partitions=shuffle_partitions)
     spark.sparkContext.setLogLevel("ERROR")
     return spark
 

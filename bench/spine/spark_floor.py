@@ -15,11 +15,10 @@ import json
 import time
 from pathlib import Path
 
-from pyspark.sql import SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
-from recmart.resources.spark import local_spark_config
+from recmart.resources.spark import local_spark_session
 from recmart.tables import CLICK_FIELDS
 
 
@@ -29,10 +28,7 @@ def main() -> None:
     args = p.parse_args()
     files = sorted(str(f) for f in Path(args.landing).rglob("*") if f.is_file())
     started = time.perf_counter()
-    builder = SparkSession.builder
-    for key, value in local_spark_config().items():
-        builder = builder.config(key, value)
-    spark = builder.getOrCreate()
+    spark = local_spark_session()
     spark.range(1).count()
     session = time.perf_counter()
     lines = spark.read.text(files)

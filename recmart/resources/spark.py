@@ -49,6 +49,17 @@ def local_spark_config(driver_memory: str = "2g", shuffle_partitions: int = 8) -
     }
 
 
+def local_spark_session(extra: dict[str, Any] | None = None, **settings: Any):
+    """A local SparkSession with `local_spark_config(**settings)` and `extra` on top, for use
+    outside Dagster (tests, benchmarks)."""
+    from pyspark.sql import SparkSession
+
+    builder = SparkSession.builder
+    for key, value in {**local_spark_config(**settings), **(extra or {})}.items():
+        builder = builder.config(key, value)
+    return builder.getOrCreate()
+
+
 class SparkStepRunner(dg.ConfigurableResource, ABC):
     """Runs a heavy step's job file somewhere and returns its metrics."""
 

@@ -45,7 +45,10 @@ def checks_of(result: dg.ExecuteInProcessResult) -> dict[str, bool]:
 
 def test_a_day_end_to_end_with_late_duplicate_and_malformed_records(store):
     lake, run, _, _ = store
-    run("land_raw", D)
+    landed = run("land_raw", D).asset_materializations_for_node("raw_clickstream")[0].metadata
+    by_day = {k: v.value for k, v in landed.items() if k.startswith("rows_by_event_date/")}
+    assert sum(by_day.values()) == landed["dagster/row_count"].value > 0
+    assert landed["job_seconds"].value > 0
     run("land_raw", D1)
     result = run("refresh_event_day", D)
 

@@ -41,6 +41,7 @@ def raw_clickstream(context: dg.AssetExecutionContext, lake: Lake, spark: SparkS
             "landed_files": len(files),
             "landed_bytes": sum(f.size for f in files),
             "dagster/row_count": metrics["rows"],
+            "job_seconds": metrics["job_seconds"],
             # The late-events sensor refreshes exactly these event days.
             "event_dates": sorted(by_day),
             **dict(numeric_metadata({"rows_by_event_date": by_day})),
