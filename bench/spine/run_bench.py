@@ -63,7 +63,7 @@ def landing_bytes(lake: Path) -> tuple[int, int]:
 
 
 def run_stats(home: Path) -> dict:
-    """The run's step times, and the raw Spark job's own time (without the session start)."""
+    """The run's step times, and the raw step's Spark job time (its `job_seconds` metadata)."""
     import dagster as dg
 
     os.environ["DAGSTER_HOME"] = str(home)

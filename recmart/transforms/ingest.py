@@ -38,9 +38,10 @@ def landed_lines(spark, files: list[str]) -> DataFrame:
 
     The file columns are worked out once per file and joined by file name (broadcast: one
     hash lookup per line) rather than by two regular expressions on every line's URI,
-    about a quarter of the time to derive the raw rows (1 M lines, one core). A line whose file name finds no match (a name
-    Spark spells differently) falls back to the per-line expressions, and so do all lines
-    when two landed files share a name.
+    about a quarter of the time to derive the raw rows in one development measurement
+    (1 M lines, one core). A line whose file name finds no match (a name Spark spells
+    differently) falls back to the per-line expressions, and so do all lines when two
+    landed files share a name.
     """
     text = spark.read.text(files).select(
         F.col("value").alias("line"),
