@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
@@ -16,14 +18,28 @@ _AS_TEXT = T.StructType(
     [T.StructField(f, T.StringType()) for f in CLICK_FIELDS] + [T.StructField(_CORRUPT, T.StringType())]
 )
 # The arrival time Firehose writes into every file name: ...-YYYY-MM-DD-HH-MM-SS-<uuid>[.gz]
-_NAME_TIME = r"-(\d{4}-\d{2}-\d{2}-\d{2}-\d{2}-\d{2})-[^/]*$"
+FIREHOSE_NAME_TIME = r"-(\d{4}-\d{2}-\d{2}-\d{2}-\d{2}-\d{2})-[^/]*$"
+# Firehose writes the hour folder from the same arrival time: a file named some other way
+# (dropped into the prefix by hand, say) arrives at the last second of its hour folder, or
+# of its day folder, rather than failing the day's run. The last second, not the first: the
+# file arrived after its events, which must not look as if they were in the future.
+_HOUR_FOLDER = r"landing/clickstream/(\d{4}/\d{2}/\d{2}/\d{2})/"
+_DAY_FOLDER = r"landing/clickstream/(\d{4}/\d{2}/\d{2})/"
 
 
 def file_columns(uri: Column) -> dict[str, Column]:
     """What a landed line takes from its file's URI: its landing key and arrival time."""
+    def time_of(pattern: str, fmt: str, plus_seconds: int = 0) -> Column:
+        t = F.try_to_timestamp(F.regexp_extract(uri, pattern, 1), F.lit(fmt))
+        return t + F.expr(f"INTERVAL {plus_seconds} SECONDS") if plus_seconds else t
+
     return {
         "source_file": F.regexp_extract(uri, r"(landing/.*)$", 1),
-        "arrival_time": F.to_timestamp(F.regexp_extract(uri, _NAME_TIME, 1), "yyyy-MM-dd-HH-mm-ss"),
+        "arrival_time": F.coalesce(
+            time_of(FIREHOSE_NAME_TIME, "yyyy-MM-dd-HH-mm-ss"),
+            time_of(_HOUR_FOLDER, "yyyy/MM/dd/HH", 3599),
+            time_of(_DAY_FOLDER, "yyyy/MM/dd", 86399),
+        ),
     }
 
 
@@ -32,9 +48,12 @@ def with_file_columns(lines: DataFrame) -> DataFrame:
     return lines.select("line", "file_uri", *(c.alias(n) for n, c in file_columns(F.col("file_uri")).items()))
 
 
-def landed_lines(spark, files: list[str]) -> DataFrame:
+def landed_lines(spark, files: list[str], damaged: Collection[str] = ()) -> DataFrame:
     """One row per line of the landed files (gzip by extension): `line`, `file_uri`,
     `source_file`, `arrival_time`.
+
+    `damaged`: those of `files` that cannot be read to their end (a truncated or corrupt
+    gzip): their lines are read as far as they go instead of failing the whole read.
 
     The file columns are worked out once per file and joined by file name (broadcast: one
     hash lookup per line) rather than by two regular expressions on every line's URI,
@@ -43,11 +62,19 @@ def landed_lines(spark, files: list[str]) -> DataFrame:
     differently) falls back to the per-line expressions, and so do all lines when two
     landed files share a name.
     """
-    text = spark.read.text(files).select(
-        F.col("value").alias("line"),
-        F.col("_metadata.file_path").alias("file_uri"),
-        F.col("_metadata.file_name").alias("_file_name"),
-    )
+    def read(paths: list[str], salvage: bool) -> DataFrame:
+        reader = spark.read.option("ignoreCorruptFiles", "true") if salvage else spark.read
+        return reader.text(paths).select(
+            F.col("value").alias("line"),
+            F.col("_metadata.file_path").alias("file_uri"),
+            F.col("_metadata.file_name").alias("_file_name"),
+        )
+
+    intact = [f for f in files if f not in set(damaged)]
+    salvaged = [f for f in files if f in set(damaged)]
+    text = read(intact, False) if intact else None
+    if salvaged:
+        text = read(salvaged, True) if text is None else text.unionByName(read(salvaged, True))
     names = [f.rstrip("/").rsplit("/", 1)[-1] for f in files]
     if len(set(names)) != len(names):
         return with_file_columns(text.drop("_file_name"))

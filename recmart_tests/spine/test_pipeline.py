@@ -12,7 +12,7 @@ import pytest
 from recmart.definitions import build_definitions
 from recmart.resources.sql import duckdb_connection
 from recmart_tests.local_resources import local_test_resources
-from recmart_tests.spine.store_builder import D, D1, build_store, landing_path
+from recmart_tests.spine.store_builder import D1, D, build_store, click, landing_path
 
 
 @pytest.fixture()
@@ -130,3 +130,42 @@ def test_sql_views_exist_for_every_table_even_before_data(tmp_path):
         assert con.execute(f'SELECT count(*) FROM "{t.sql_name}"').fetchone() == (0,)
         cols = [r[0] for r in con.execute(f'DESCRIBE "{t.sql_name}"').fetchall()]
         assert cols == t.column_names + t.partition_columns
+
+
+def test_a_damaged_landing_file_is_read_as_far_as_it_goes_and_named_by_its_check(store):
+    import gzip
+
+    lake, run, _, _ = store
+
+    lines = [click(f"t{i}", time="2026-11-20T14:00:00Z") for i in range(2000)]
+    whole = gzip.compress(("\n".join(lines) + "\n").encode())
+    damaged = landing_path(lake, "2026-11-20T14:05:00", "ddd.gz")
+    damaged.parent.mkdir(parents=True)
+    damaged.write_bytes(whole[: len(whole) // 2])  # cut off mid-stream, as an interrupted copy leaves it
+    key = str(damaged.relative_to(lake))
+
+    result = run("land_raw", D)
+    meta = result.asset_materializations_for_node("raw_clickstream")[0].metadata
+    assert list(meta["damaged_files"].value) == [key]
+    assert "EOFException" in meta["damaged_files"].value[key]  # the cause, as Spark gives it
+    check = next(e for e in result.get_asset_check_evaluations()
+                 if e.check_name == "raw_clickstream_has_every_landed_line")
+    # Every intact file reconciles exactly; the damaged one fails the check as a warning, by name.
+    assert not check.passed and check.severity == dg.AssetCheckSeverity.WARN
+    assert key in check.description and check.metadata["difference"].value == 0
+    salvaged = q(lake, f"SELECT count(*) FROM raw_clickstream WHERE source_file = '{key}'")[0][0]
+    assert 0 < salvaged < len(lines)
+
+    run("refresh_event_day", D)  # a warning does not hold the day up
+    assert q(lake, f"SELECT count(*) FROM curated_cleaned_events WHERE source_file = '{key}'") == [(salvaged,)]
+
+
+def test_a_file_not_named_the_firehose_way_is_landed_not_fatal(store):
+    lake, run, _, _ = store
+    by_hand = landing_path(lake, "2026-11-20T15:00:00", "x").parent / "replayed-by-hand.json"
+    by_hand.parent.mkdir(parents=True)
+    by_hand.write_text(click("by-hand", time="2026-11-20T15:30:00Z") + "\n")
+    meta = run("land_raw", D).asset_materializations_for_node("raw_clickstream")[0].metadata
+    assert meta["files_named_otherwise"].value == 1
+    run("refresh_event_day", D)
+    assert q(lake, "SELECT event_id FROM curated_cleaned_events WHERE event_id = 'by-hand'") == [("by-hand",)]

@@ -72,6 +72,25 @@ def test_landed_lines_take_key_and_arrival_from_their_file(spark, tmp_path, same
     }
 
 
+def test_a_file_not_named_the_firehose_way_arrives_at_the_end_of_its_folder(spark):
+    folder = "file:/lake/landing/clickstream/2026/11/20"
+    raw = raw_rows(spark, {
+        f"{folder}/13/notes.txt": [ev("in-hour-folder")],
+        f"{folder}/by-hand.json": [ev("in-day-folder")],
+        f"{folder}/07/recmart-clicks-1-2026-13-99-00-00-00-x.gz": [ev("impossible-name-time")],
+    }).collect()
+    assert {r["event_id"]: (r["arrival_time"], str(r["event_date"])) for r in raw} == {
+        "in-hour-folder": (dt.datetime(2026, 11, 20, 13, 59, 59), "2026-11-20"),
+        "in-day-folder": (dt.datetime(2026, 11, 20, 23, 59, 59), "2026-11-20"),
+        "impossible-name-time": (dt.datetime(2026, 11, 20, 7, 59, 59), "2026-11-20"),
+    }
+    assert raw[1]["source_file"] == "landing/clickstream/2026/11/20/by-hand.json"
+    # Their events are judged against that arrival like any other: none is in the future.
+    cleaned, quarantined = clean(spark, {f"{folder}/by-hand.json": [ev("a", event_time="2026-11-20T23:30:00Z")],
+                                         f"{folder}/13/notes.txt": [ev("b", event_time="2026-11-20T13:58:00Z")]})
+    assert set(cleaned) == {"a", "b"} and quarantined == []
+
+
 def test_late_event_is_routed_to_its_own_day_and_too_old_to_arrival_day(spark):
     raw = raw_rows(spark, {NEXT_DAY_FILE: [
         ev("late", event_time="2026-11-20T23:59:30+00:00"),

@@ -1,16 +1,17 @@
 """raw_clickstream[A]: every line that landed on day A, by the event day it belongs to."""
 
+import re
 
 import dagster as dg
 
 from recmart.assets.raw import raw_clickstream_job
-
 from recmart.assets.steps import numeric_metadata, run_spark_step, table_metadata
 from recmart.partitions import DAILY
 from recmart.resources.lake import Lake
 from recmart.resources.spark import SparkStepRunner
 from recmart.tables import RAW_CLICKSTREAM
 from recmart.transforms.events import FUTURE_SKEW_MINUTES, MAX_LATE_DAYS
+from recmart.transforms.ingest import FIREHOSE_NAME_TIME
 
 
 @dg.asset(
@@ -28,6 +29,12 @@ def raw_clickstream(context: dg.AssetExecutionContext, lake: Lake, spark: SparkS
         lake.clear(RAW_CLICKSTREAM, day)
         context.log.warning(f"no landed files for {day}: raw partition cleared")
         return dg.MaterializeResult(metadata={"landed_files": 0, "dagster/row_count": 0, "event_dates": []})
+    named_otherwise = [f.key for f in files if not re.search(FIREHOSE_NAME_TIME, f.key)]
+    if named_otherwise:
+        context.log.warning(
+            f"{len(named_otherwise)} landed file(s) without Firehose's arrival time in their name; their lines "
+            f"arrive at the end of their hour (or day) folder: {', '.join(named_otherwise[:5])}"
+        )
     metrics = run_spark_step(
         context, lake, spark, raw_clickstream_job,
         outputs={"raw_clickstream": RAW_CLICKSTREAM},
@@ -36,10 +43,15 @@ def raw_clickstream(context: dg.AssetExecutionContext, lake: Lake, spark: SparkS
         extra={"input_bytes": sum(f.size for f in files)},
     )
     by_day = metrics.get("rows_by_event_date", {})
+    damaged = metrics.get("damaged_files", {})
+    for key, why in damaged.items():
+        context.log.warning(f"{key} cannot be read to its end ({why}): its lines are kept as far as they go")
     return dg.MaterializeResult(
         metadata={
             "landed_files": len(files),
             "landed_bytes": sum(f.size for f in files),
+            "files_named_otherwise": len(named_otherwise),
+            "damaged_files": dg.MetadataValue.json(damaged),
             "dagster/row_count": metrics["rows"],
             "job_seconds": metrics["job_seconds"],
             # The late-events sensor refreshes exactly these event days.
