@@ -10,8 +10,10 @@ from pyspark.sql import Column
 from pyspark.sql import functions as F
 
 # ISO-8601 date-time with a zone designator (Z or +hh:mm / +hhmm / +hh). Without a zone a
-# time is ambiguous, and the contract rejects it.
-ISO_WITH_ZONE = r"^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?([Zz]|[+-]\d{2}(:?\d{2})?)$"
+# time is ambiguous, and the contract rejects it. The same forms as the real-time path's
+# parser (recmart.realtime.timeutil), so that both paths accept and reject the same clicks:
+# `T`, `t` or a space between date and time, seconds optional, `.` or `,` before a fraction.
+ISO_WITH_ZONE = r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}(:\d{2}([.,]\d{1,9})?)?([Zz]|[+-]\d{2}(:?\d{2})?)$"
 
 
 def event_timestamp(raw_time_col: str) -> Column:
@@ -19,9 +21,15 @@ def event_timestamp(raw_time_col: str) -> Column:
 
     Requires the session time zone to be UTC (every recmart session sets it).
     """
+    text = F.upper(F.trim(F.col(raw_time_col)))  # Spark's cast wants an upper-case T and Z
+    # The forms Spark's cast does not read (no seconds, a decimal comma) are rewritten into
+    # one it does, but only for the times the plain cast rejects: the hot path stays one cast.
+    rewritten = F.regexp_replace(
+        F.regexp_replace(text, ",", "."), r"^(\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2})([Z+-])", "$1:00$2"
+    )
     return F.when(
         F.trim(F.col(raw_time_col)).rlike(ISO_WITH_ZONE),
-        F.expr(f"try_cast(trim(`{raw_time_col}`) as timestamp)"),
+        F.coalesce(F.try_to_timestamp(text), F.try_to_timestamp(rewritten)),
     )
 
 

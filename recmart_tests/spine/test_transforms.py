@@ -211,3 +211,29 @@ def test_scores_decay_by_half_life_within_the_window(spark):
 def test_score_settings_reject_nonsense():
     with pytest.raises(ValueError, match="half_life_days"):
         ScoreSettings(half_life_days=0)
+
+
+TIMES = [
+    "2026-11-20T12:00:00Z", "2026-11-20t12:00:30z", "2026-11-20 12:00:00+01:00", "2026-11-20T12:00Z",
+    "2026-11-20T12:00+0530", "2026-11-20T12:00:00,25-02", "2026-11-20T12:00:00.123456789Z",
+    " 2026-11-20T12:00:00-00:00 ",
+    # refused by both
+    "2026-11-20T12:00:00", "2026-11-20", "20/11/2026 12:00Z", "2026-11-20T24:00:00Z", "2026-02-30T12:00:00Z",
+    "2026-11-20T12:00:00 Z", "", "noon",
+]
+
+
+def test_batch_and_real_time_paths_read_the_same_times_the_same_way(spark):
+    from recmart.realtime.timeutil import parse_iso_with_zone
+    from recmart.transforms.events import event_timestamp
+
+    def real_time(text):
+        try:
+            return parse_iso_with_zone(text).replace(tzinfo=None)
+        except ValueError:
+            return None
+
+    df = spark.createDataFrame([(t,) for t in TIMES], "t string")
+    batch = {r["t"]: r["ts"] for r in df.select("t", event_timestamp("t").alias("ts")).collect()}
+    assert batch == {t: real_time(t) for t in TIMES}
+    assert sum(v is not None for v in batch.values()) == 8
