@@ -139,3 +139,12 @@ def test_landed_lines_are_counted_and_a_damaged_gzip_is_named(tmp_path):
     assert 0 < n < 5000 and why.startswith("truncated gzip")
     _, why = counted["bad-crc.gz"]
     assert why.startswith("corrupt gzip") and "incorrect data check" in why  # the CRC-32 does not match
+
+
+def test_check_queries_run_in_bounded_memory_and_spill_outside_the_repository(tmp_path):
+    from recmart.resources.sql import DuckDBLakeSql
+
+    sql = DuckDBLakeSql(lake=LocalLake(root=str(tmp_path)))
+    limit, spill = sql.query("SELECT current_setting('memory_limit'), current_setting('temp_directory')")[1][0]
+    assert limit == "488.2 MiB"  # 512 MB, as DuckDB prints it
+    assert spill.endswith("recmart-duckdb-spill") and not spill.startswith(os.getcwd())
