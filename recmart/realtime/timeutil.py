@@ -38,7 +38,9 @@ def _parse(text: str) -> tuple[datetime, int]:
         offset = 0
     else:
         hours, minutes = int(oh), int(om or 0)
-        if hours > 23 or minutes > 59:
+        # ±18:00 at most, as java.time (and so the batch path's Spark) allows; real zones
+        # stay within ±14:00.
+        if minutes > 59 or hours * 60 + minutes > 18 * 60:
             raise ValueError(f"bad zone offset in {text!r}")
         offset = (hours * 60 + minutes) * (-1 if sign == "-" else 1)
     return datetime(int(year), int(month), int(day), int(hour), int(minute), int(second or 0), micro), offset

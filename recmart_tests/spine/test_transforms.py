@@ -216,10 +216,10 @@ def test_score_settings_reject_nonsense():
 TIMES = [
     "2026-11-20T12:00:00Z", "2026-11-20t12:00:30z", "2026-11-20 12:00:00+01:00", "2026-11-20T12:00Z",
     "2026-11-20T12:00+0530", "2026-11-20T12:00:00,25-02", "2026-11-20T12:00:00.123456789Z",
-    " 2026-11-20T12:00:00-00:00 ",
+    " 2026-11-20T12:00:00-00:00 ", "2026-11-20T12:00:00+18:00",
     # refused by both
     "2026-11-20T12:00:00", "2026-11-20", "20/11/2026 12:00Z", "2026-11-20T24:00:00Z", "2026-02-30T12:00:00Z",
-    "2026-11-20T12:00:00 Z", "", "noon",
+    "2026-11-20T12:00:00 Z", "", "noon", "2026-11-20T12:00:00+18:30", "2026-11-20T12:00:00-19",
 ]
 
 
@@ -236,4 +236,5 @@ def test_batch_and_real_time_paths_read_the_same_times_the_same_way(spark):
     df = spark.createDataFrame([(t,) for t in TIMES], "t string")
     batch = {r["t"]: r["ts"] for r in df.select("t", event_timestamp("t").alias("ts")).collect()}
     assert batch == {t: real_time(t) for t in TIMES}
-    assert sum(v is not None for v in batch.values()) == 8
+    assert sum(v is not None for v in batch.values()) == 9
+    assert batch["2026-11-20T12:00:00+18:30"] is None  # beyond ±18:00: no zone has it
