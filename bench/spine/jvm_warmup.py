@@ -15,13 +15,12 @@ import argparse
 import json
 import shutil
 import tempfile
-import time
 from pathlib import Path
 
 from pyspark.sql import SparkSession
+from spark_start import landed_files, timed_session
 
 from recmart.assets.raw import raw_clickstream_job
-from recmart.resources.spark import local_spark_session
 from recmart.transforms.events import FUTURE_SKEW_MINUTES, MAX_LATE_DAYS
 
 
@@ -40,16 +39,13 @@ def main() -> None:
     p = argparse.ArgumentParser()
     p.add_argument("landing_day", help="one landing day's folder of a seeded lake")
     args = p.parse_args()
-    files = sorted(str(f) for f in Path(args.landing_day).rglob("*") if f.is_file())
-    started = time.perf_counter()
-    spark = local_spark_session()
-    spark.range(1).count()
-    session = round(time.perf_counter() - started, 1)
+    files = landed_files(args.landing_day)
+    spark, session = timed_session()
     out = tempfile.mkdtemp(prefix="recmart-warmup-")
     try:
         print(json.dumps({
             "files": len(files),
-            "session_start_s": session,
+            "session_start_s": round(session, 1),
             "one_file_s": derive_raw(spark, files[:1], out),
             "whole_day_first_s": derive_raw(spark, files, out),
             "whole_day_second_s": derive_raw(spark, files, out),

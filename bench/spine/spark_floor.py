@@ -13,12 +13,11 @@ from __future__ import annotations
 import argparse
 import json
 import time
-from pathlib import Path
 
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
+from spark_start import landed_files, timed_session
 
-from recmart.resources.spark import local_spark_session
 from recmart.tables import CLICK_FIELDS
 
 
@@ -26,10 +25,8 @@ def main() -> None:
     p = argparse.ArgumentParser()
     p.add_argument("landing", help="the landing/clickstream folder of a seeded lake")
     args = p.parse_args()
-    files = sorted(str(f) for f in Path(args.landing).rglob("*") if f.is_file())
-    started = time.perf_counter()
-    spark = local_spark_session()
-    spark.range(1).count()
+    files = landed_files(args.landing)
+    spark, session_s = timed_session()
     session = time.perf_counter()
     lines = spark.read.text(files)
     read = lines.agg(F.count(F.lit(1)), F.sum(F.length("value"))).first()
@@ -41,7 +38,7 @@ def main() -> None:
     done = time.perf_counter()
     print(json.dumps({
         "files": len(files), "lines": read[0], "ndjson_bytes": read[1], "parsed_field_chars": sum(v or 0 for v in parsed),
-        "session_start_s": round(session - started, 1),
+        "session_start_s": round(session_s, 1),
         "read_and_split_s": round(text - session, 1),
         "read_split_and_parse_s": round(done - text, 1),
     }))

@@ -10,10 +10,10 @@ from pyspark.sql import Column
 from pyspark.sql import functions as F
 
 # ISO-8601 date-time with a zone designator (Z or +hh:mm / +hhmm / +hh). Without a zone a
-# time is ambiguous, and the contract rejects it. The same forms as the real-time path's
-# parser (recmart.realtime.timeutil), so that both paths accept and reject the same clicks:
-# `T`, `t` or a space between date and time, seconds optional, `.` or `,` before a fraction.
-ISO_WITH_ZONE = r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}(:\d{2}([.,]\d{1,9})?)?([Zz]|[+-]\d{2}(:?\d{2})?)$"
+# time is ambiguous, and the contract rejects it. The real-time path's own pattern, so that
+# both paths accept and reject the same clicks: `T`, `t` or a space between date and time,
+# seconds optional, `.` or `,` before a fraction.
+from recmart.realtime.timeutil import ISO_WITH_ZONE
 
 
 def event_timestamp(raw_time_col: str) -> Column:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Collection
+from functools import reduce
 
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
@@ -27,6 +29,16 @@ _HOUR_FOLDER = r"landing/clickstream/(\d{4}/\d{2}/\d{2}/\d{2})/"
 _DAY_FOLDER = r"landing/clickstream/(\d{4}/\d{2}/\d{2})/"
 
 
+# A landed file's key within the lake, from its URI: `s3://bucket/lake/landing/...` -> `landing/...`.
+_LANDING_KEY = r"(landing/.*)$"
+
+
+def landing_key(uri: str) -> str:
+    """The landing key of a file URI, as `file_columns` gives it as `source_file`."""
+    found = re.search(_LANDING_KEY, uri)
+    return found.group(1) if found else uri
+
+
 def file_columns(uri: Column) -> dict[str, Column]:
     """What a landed line takes from its file's URI: its landing key and arrival time."""
     def time_of(pattern: str, fmt: str, plus_seconds: int = 0) -> Column:
@@ -34,7 +46,7 @@ def file_columns(uri: Column) -> dict[str, Column]:
         return t + F.expr(f"INTERVAL {plus_seconds} SECONDS") if plus_seconds else t
 
     return {
-        "source_file": F.regexp_extract(uri, r"(landing/.*)$", 1),
+        "source_file": F.regexp_extract(uri, _LANDING_KEY, 1),
         "arrival_time": F.coalesce(
             time_of(FIREHOSE_NAME_TIME, "yyyy-MM-dd-HH-mm-ss"),
             time_of(_HOUR_FOLDER, "yyyy/MM/dd/HH", 3599),
@@ -70,11 +82,11 @@ def landed_lines(spark, files: list[str], damaged: Collection[str] = ()) -> Data
             F.col("_metadata.file_name").alias("_file_name"),
         )
 
-    intact = [f for f in files if f not in set(damaged)]
-    salvaged = [f for f in files if f in set(damaged)]
-    text = read(intact, False) if intact else None
-    if salvaged:
-        text = read(salvaged, True) if text is None else text.unionByName(read(salvaged, True))
+    damaged = set(damaged)
+    intact = [f for f in files if f not in damaged]
+    salvaged = [f for f in files if f in damaged]
+    parts = [read(paths, salvage) for paths, salvage in ((intact, False), (salvaged, True)) if paths]
+    text = reduce(DataFrame.unionByName, parts)
     names = [f.rstrip("/").rsplit("/", 1)[-1] for f in files]
     if len(set(names)) != len(names):
         return with_file_columns(text.drop("_file_name"))

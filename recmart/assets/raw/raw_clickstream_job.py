@@ -14,7 +14,7 @@ from collections.abc import Collection
 from pyspark.sql import SparkSession
 
 from recmart.tables import RAW_CLICKSTREAM
-from recmart.transforms.ingest import landed_lines, to_raw
+from recmart.transforms.ingest import landed_lines, landing_key, to_raw
 
 
 def run(spark: SparkSession, spec: dict) -> dict:
@@ -68,12 +68,6 @@ def write_raw(spark: SparkSession, spec: dict, damaged: Collection[str]) -> None
         .partitionBy("event_date")
         .parquet(spec["outputs"]["raw_clickstream"])
     )
-
-
-def landing_key(uri: str) -> str:
-    """`s3://bucket/lake/landing/clickstream/...` -> `landing/clickstream/...`."""
-    at = uri.find("landing/")
-    return uri[at:] if at >= 0 else uri
 
 
 def root_cause(exc: Exception) -> str:
