@@ -50,7 +50,7 @@ def duckdb_connection(lake_root: str, memory_limit: str | None = None) -> duckdb
 
 # The checks' queries run inside the Dagster process, beside the Spark JVM: bounded, they
 # do not add to the run's peak memory what a distinct count over a 10 M-event day would
-# take unbounded (1.2 GiB for the process against 0.7 GiB at this limit, as fast).
+# take unbounded (bench/spine/check_query_memory.py measures both).
 CHECK_QUERY_MEMORY = "512MB"
 
 
