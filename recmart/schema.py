@@ -26,6 +26,16 @@ _TYPES = {
 }
 
 
+def duckdb_type(logical: str) -> str:
+    """A logical type as DuckDB spells it."""
+    return _TYPES[logical][1]
+
+
+def spark_type(logical: str) -> str:
+    """A logical type as Spark SQL spells it."""
+    return _TYPES[logical][0]
+
+
 @dataclass(frozen=True)
 class Column:
     name: str

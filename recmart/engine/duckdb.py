@@ -1,0 +1,90 @@
+"""The DuckDB engine: a step's SQL in the Dagster process, embedded, nothing to install.
+
+Inputs are Parquet partitions read as views (with their partition column, as the Spark
+engine reads them); each statement of the transform becomes a view, and each output is
+written as one Snappy Parquet file in the output table's exact schema (column order, types),
+so the files are the ones the Spark engine writes but for their names.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+from typing import Any, Mapping
+
+import duckdb
+
+from recmart.engine.portable import Transform
+from recmart.schema import Table, duckdb_type
+
+# DuckDB spills to disk beyond this: the peak memory of a step stays bounded on a laptop.
+DEFAULT_MEMORY_LIMIT = "1GB"
+
+
+def connect(memory_limit: str = DEFAULT_MEMORY_LIMIT, threads: int | None = None) -> duckdb.DuckDBPyConnection:
+    con = duckdb.connect()
+    con.execute("SET TimeZone = 'UTC'")  # partitions are UTC days
+    con.execute(f"SET memory_limit = '{memory_limit}'")
+    con.execute(f"SET temp_directory = '{Path(tempfile.gettempdir()) / 'recmart-duckdb-spill'}'")
+    if threads:
+        con.execute(f"SET threads = {int(threads)}")
+    # Row order is not part of any result: let DuckDB write in whatever order is fastest.
+    con.execute("SET preserve_insertion_order = false")
+    return con
+
+
+def _quote(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def input_relation(table: Table, locations: Mapping[str, str]) -> str:
+    """SQL of the rows of `table` at {partition key: folder}, with its partition column."""
+    cols = ", ".join(f'CAST("{c.name}" AS {duckdb_type(c.type)}) AS "{c.name}"' for c in table.columns)
+    part = table.partition_column
+    if not locations:
+        nulls = ", ".join(f'CAST(NULL AS {duckdb_type(c.type)}) AS "{c.name}"' for c in table.columns)
+        return f"SELECT {nulls}" + (f', CAST(NULL AS DATE) AS "{part}"' if part else "") + " WHERE false"
+    selects = []
+    for key, folder in sorted(locations.items()):
+        src = f"read_parquet({_quote(folder.rstrip('/') + '/*.parquet')})"
+        key_col = f', DATE {_quote(key)} AS "{part}"' if part else ""
+        selects.append(f"SELECT {cols}{key_col} FROM {src}")
+    return " UNION ALL ".join(selects)
+
+
+def output_select(table: Table, relation: str) -> str:
+    cols = ", ".join(f'CAST("{c.name}" AS {duckdb_type(c.type)}) AS "{c.name}"' for c in table.columns)
+    return f'SELECT {cols} FROM "{relation}"'
+
+
+def run(
+    con: duckdb.DuckDBPyConnection,
+    transform: Transform,
+    inputs: Mapping[str, tuple[Table, Mapping[str, str]]],
+    outputs: Mapping[str, tuple[Table, str]],
+    params: Mapping[str, Any],
+    metrics: Transform | None = None,
+) -> dict[str, Any]:
+    """Run `transform` on {relation: (table, {key: folder})}; write {statement: (table, folder)}.
+
+    Returns the rows written per output and, per metric query, its one row as a dict. The output folders are created; what was in them is
+    the caller's (staging folders are fresh).
+    """
+    for name, (table, locations) in inputs.items():
+        con.execute(f'CREATE OR REPLACE TEMP VIEW "{name}" AS {input_relation(table, locations)}')
+    for name, sql in transform.render("duckdb", params).items():
+        # Outputs read by later statements, and intermediates read twice, are worth keeping:
+        # a view would be computed again by each reader.
+        con.execute(f'CREATE OR REPLACE TEMP TABLE "{name}" AS {sql}')
+    rows = {}
+    for name, (table, folder) in outputs.items():
+        Path(folder).mkdir(parents=True, exist_ok=True)
+        target = str(Path(folder) / "part-00000.parquet")
+        con.execute(f"COPY ({output_select(table, name)}) TO {_quote(target)} (FORMAT parquet, COMPRESSION snappy)")
+        rows[name] = con.execute(f'SELECT count(*) FROM "{name}"').fetchone()[0]
+    for name, sql in (metrics.render("duckdb", params) if metrics else {}).items():
+        cur = con.execute(sql)
+        rows[name] = dict(zip([d[0] for d in cur.description], cur.fetchone()))
+    for name in transform.statements:
+        con.execute(f'DROP TABLE IF EXISTS "{name}"')
+    return rows

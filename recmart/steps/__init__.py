@@ -1,0 +1,12 @@
+"""Steps declared once: inputs with their partition windows, outputs, transform, metrics.
+
+Every heavy step of the flow is a `Step` in `REGISTRY`; engines run its transform, and the
+parity suite runs every registered step on both engines.
+"""
+
+from recmart.steps.step import REGISTRY, Input, Step
+
+__all__ = ["REGISTRY", "Input", "Step"]
+
+# Importing a step's module registers it.
+from recmart.steps import interaction_matrix, interaction_scores  # noqa: E402,F401
