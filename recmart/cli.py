@@ -20,6 +20,7 @@ _DOMAIN_COMMANDS = {
     "recs": ("recmart.realtime.cli", "recs"),
     "serve": ("recmart.realtime.cli", "serve"),
     "feature-groups": ("recmart.features.cli", "feature_groups"),
+    "evaluate": ("recmart.evaluation.cli", "evaluate_command"),
 }
 
 
