@@ -32,9 +32,6 @@ class BlendSettings:
     harmonic_power: float = 0.0
     # per source; a source in the tables but not here is not blended
     weights: Mapping[str, float] = field(default_factory=_default_weights)
-    # how much a source's row for the newest product counts beyond its recency weight:
-    # sequential rules predict the next click from the current one above all
-    newest_boost: Mapping[str, float] = field(default_factory=dict)
 
 
 def seeds(history: Sequence[str], settings: BlendSettings) -> list[tuple[str, int]]:
@@ -69,7 +66,7 @@ def blend(history: Sequence[str], tables: Mapping[str, Table], popular: Sequence
             row = tables.get(source, {}).get(item)
             if not row:
                 continue
-            sw = w * recency * (settings.newest_boost.get(source, 1.0) if back == 0 else 1.0)
+            sw = w * recency
             for nb, s in row:
                 if nb in scores:
                     scores[nb] += sw * s
