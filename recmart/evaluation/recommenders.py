@@ -19,21 +19,25 @@ from recmart.recsources.blend import BlendSettings, blend
 @dataclasses.dataclass(frozen=True)
 class SourceSettings:
     """The batch side's settings (see `recmart.recsources.tables` for each)."""
-    sr_steps: int = 10
+    # Tuned on the validation split of the RSC15 sample (train_tr -> train_valid), with
+    # bench/quality/tune.py; bench/quality/RESULTS.md has the command and the figures.
+    sr_steps: int = 5
     sr_power: float = 1.0
     sr_row_power: float = 0.5
     sn_window: int = 50
     sn_power: float = 0.5
-    sn_damping: float = 0.2
+    sn_damping: float = 0.1
     sn_length_power: float = 0.0
     sn_row_power: float = 0.5
-    half_life_days: float | None = None
+    half_life_days: float | None = 3.0
+    two_hop_discount: float = 0.3
+    two_hop_fan_out: int = 10
     max_neighbours: int = 100
 
 
 def build_tables(train: sources.Sessions, settings: SourceSettings = SourceSettings()):
     """({source: table}, popularity list) from the training sessions."""
-    tables = {
+    direct = {
         "sequential_rules": sources.sequential_rules(train, settings.sr_steps, settings.sr_power,
                                                      settings.sr_row_power, settings.half_life_days,
                                                      settings.max_neighbours),
@@ -42,6 +46,8 @@ def build_tables(train: sources.Sessions, settings: SourceSettings = SourceSetti
                                                          settings.sn_row_power, settings.half_life_days,
                                                          settings.max_neighbours),
     }
+    tables = {name: sources.completed(table, settings.two_hop_discount, settings.two_hop_fan_out,
+                                      settings.max_neighbours) for name, table in direct.items()}
     return tables, sources.popularity(train)
 
 

@@ -19,17 +19,20 @@ from recmart.recsources.tables import Table
 
 
 def _default_weights() -> dict[str, float]:
-    return {"sequential_rules": 1.0, "session_neighbours": 1.0}
+    # Tuned on the validation split of the RSC15 sample, like the half-lives below
+    # (bench/quality/RESULTS.md): the session neighbours carry most of the ranking, the
+    # rules sharpen what follows the newest click.
+    return {"sequential_rules": 1.0, "session_neighbours": 4.0}
 
 
 @dataclass(frozen=True)
 class BlendSettings:
     top_n: int = 20
     window: int = 10  # newest distinct products that seed candidates
-    half_life_events: float = 1.0
+    half_life_events: float = 1.5
     # a seed `back` events old also weighs 1 / (1 + back) ** harmonic_power (V-SKNN's "div"
     # decay at 1): a long tail that the halving alone does not give
-    harmonic_power: float = 0.0
+    harmonic_power: float = 0.5
     # per source; a source in the tables but not here is not blended
     weights: Mapping[str, float] = field(default_factory=_default_weights)
 

@@ -13,6 +13,7 @@ A half-life in days, when given, weighs each training session by how recent it i
 - `session_neighbours`: what shares a session with what, each session's pairs weighted
   by their distance and the neighbour damped by its popularity: an item-to-item form of
   V-SKNN, whose sessions-like-this vote the same way when summed over the session's items;
+- `completed`: a table's short rows filled with neighbours of neighbours;
 - `popularity`: the most clicked items, the fill when the sources run out.
 """
 
@@ -112,6 +113,31 @@ def session_neighbours(sessions: Sessions, window: int = 50, power: float = 0.5,
         for b in row:
             row[b] /= sessions_with[b] ** damping
     return _top(co, sessions_with, row_power, max_neighbours)
+
+
+def completed(table: Table, discount: float = 0.3, fan_out: int = 10, max_neighbours: int = 100) -> Table:
+    """The table with each row short of `max_neighbours` filled with neighbours of neighbours.
+
+    A rare product co-occurs with few others, so its row alone leaves the blend short of
+    candidates; the rows of its best `fan_out` neighbours (their best 2 x `fan_out` each)
+    say what comes near those, and a product reached that way scores discount x s1 x s2
+    (summed over the paths), below the direct neighbours of the same strength. Computed
+    in batch, so serving still reads one row per product.
+    """
+    out: Table = {}
+    for item, row in table.items():
+        if len(row) >= max_neighbours or discount <= 0:
+            out[item] = row
+            continue
+        have = {nb for nb, _ in row}
+        reached: dict[str, float] = {}
+        for nb, s1 in row[:fan_out]:
+            for nb2, s2 in table.get(nb, ())[:2 * fan_out]:
+                if nb2 != item and nb2 not in have:
+                    reached[nb2] = reached.get(nb2, 0.0) + discount * s1 * s2
+        extra = heapq.nsmallest(max_neighbours - len(row), reached.items(), key=lambda kv: (-kv[1], kv[0]))
+        out[item] = row + extra
+    return out
 
 
 def popularity(sessions: Sessions, n: int = 100) -> list[tuple[str, float]]:

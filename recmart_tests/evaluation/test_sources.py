@@ -7,7 +7,8 @@ import math
 import pytest
 
 from recmart.recsources.blend import BlendSettings, blend, seeds
-from recmart.recsources.tables import popularity, session_neighbours, sequential_rules, sessions_from_clicks
+from recmart.recsources.tables import (completed, popularity, session_neighbours, sequential_rules,
+                                      sessions_from_clicks)
 
 DAY = 86400.0
 
@@ -66,6 +67,17 @@ def test_session_neighbours_damping_length_and_cut():
     assert by_length["c"] == [("a", pytest.approx(1 / 3))]  # a and b tie: the cut keeps the smaller id
 
 
+def test_completed_fills_short_rows_with_neighbours_of_neighbours():
+    table = {"a": [("b", 1.0)], "b": [("c", 0.5), ("a", 0.4), ("d", 0.2)], "c": [("e", 1.0)]}
+    full = completed(table, discount=0.5, fan_out=1, max_neighbours=3)
+    # a reaches c through b (0.5 x 1.0 x 0.5); b's other neighbours are a itself or lie past
+    # its best 2 x fan_out (d); c's only neighbour e has no row, so c reaches nothing
+    assert full["a"] == [("b", 1.0), ("c", 0.25)]
+    assert full["b"] == table["b"]  # already full
+    assert full["c"] == [("e", 1.0)]
+    assert completed(table, discount=0.0) == table
+
+
 def test_popularity_shares_and_ties():
     assert popularity(sessions(["b", "a"], ["a", "c"]), n=2) == [("a", 0.5), ("b", 0.25)]
 
@@ -78,7 +90,8 @@ POPULAR = [("c", 0.4), ("p", 0.3), ("x", 0.2), ("q", 0.1)]
 
 
 def test_blend_by_source_weight_and_recency_in_events_never_the_current_product():
-    settings = BlendSettings(top_n=5, window=10, half_life_events=1.0, weights={"sr": 1.0, "sn": 0.5})
+    settings = BlendSettings(top_n=5, window=10, half_life_events=1.0, harmonic_power=0.0,
+                             weights={"sr": 1.0, "sn": 0.5})
     # c (newest) weighs 1: x 1, y 0.5, z 0.5 x 0.8; b (one event back) weighs 0.5: y + 0.5, c (current) dropped;
     # x and y tie at 1.0 (by id); then popularity fills below: half the last score (0.2) over 1, 2, ...: p 0.2, q 0.1 (c and x taken)
     expected = [("x", 1.0), ("y", 1.0), ("z", pytest.approx(0.4)), ("p", pytest.approx(0.2)), ("q", pytest.approx(0.1))]
@@ -89,6 +102,9 @@ def test_blend_by_source_weight_and_recency_in_events_never_the_current_product(
 
 def test_blend_window_harmonic_decay_and_weights():
     only_newest = BlendSettings(top_n=2, window=1, weights={"sr": 1.0, "sn": 0.5})
+    assert BlendSettings().harmonic_power > 0  # the halving and the harmonic term multiply:
+    both = BlendSettings(top_n=2, half_life_events=1.0, harmonic_power=1.0, weights={"sr": 1.0})
+    assert blend(["b", "c"], TABLES, POPULAR, both) == [("x", 1.0), ("y", 0.5 + 0.5 / 2)]
     assert blend(["b", "c"], TABLES, POPULAR, only_newest) == [("x", 1.0), ("y", 0.5)]
     harmonic = BlendSettings(top_n=3, half_life_events=math.inf, harmonic_power=2.0, weights={"sr": 1.0})
     # b is one event back: 1 / 2**2 of its row: y 0.5 + 0.25
