@@ -10,6 +10,7 @@ from dagster_pyspark import PySparkResource
 from recmart.config import DEFAULT_LAKE, DEFAULT_SOURCE_DB, Settings
 from recmart.realtime.store.factory import DEFAULT_STORE_URL
 from recmart.resources.alerts import LogAlerts
+from recmart.resources.engine import ENGINES, StepEngine
 from recmart.resources.feature_store import LocalFeatureStore
 from recmart.resources.lake import LocalLake
 from recmart.resources.metrics import LocalRunMetrics
@@ -27,6 +28,16 @@ def _env_or(name: str, default: str):
     return dg.EnvVar(name) if os.environ.get(name) else default
 
 
+def step_engine_name() -> str:
+    """RECMART_ENGINE: `duckdb` (the local default) or `spark`; anything else fails the load."""
+    from recmart.config import SettingError
+
+    value = os.environ.get("RECMART_ENGINE", "duckdb")
+    if value not in ENGINES:
+        raise SettingError(f"RECMART_ENGINE={value!r}: use one of {', '.join(ENGINES)}")
+    return value
+
+
 def local_resources(settings: Settings) -> dict:
     lake = LocalLake(root=_env_or("RECMART_LAKE", DEFAULT_LAKE))
     pyspark = PySparkResource(
@@ -35,6 +46,7 @@ def local_resources(settings: Settings) -> dict:
     return {
         "lake": lake,
         "spark": LocalSparkRunner(pyspark=pyspark),
+        "engine": StepEngine(engine=step_engine_name()),
         "source_db": SourceDatabase(url=_env_or("RECMART_SOURCE_DB", DEFAULT_SOURCE_DB)),
         "lake_sql": DuckDBLakeSql(lake=lake),
         "pii": PiiSalt(salt=_env_or("RECMART_PII_SALT", LOCAL_PII_SALT)),

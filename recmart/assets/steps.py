@@ -15,9 +15,12 @@ import dagster as dg
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from recmart.engine import duckdb as duckdb_engine
+from recmart.resources.engine import StepEngine
 from recmart.resources.lake import Lake
 from recmart.resources.spark import SparkStepRunner
 from recmart.schema import Table
+from recmart.steps.step import Step
 
 
 def column_schema(table: Table) -> dg.TableSchema:
@@ -58,6 +61,63 @@ def run_spark_step(
     metrics = runner.run_step(context, job, spec)
     # Publish only after the whole step succeeded: a failed run leaves the previous version.
     for name, table in outputs.items():
+        lake.publish(table, key, staging[name])
+    return metrics
+
+
+def step_deps(step: Step) -> list[dg.AssetDep]:
+    """The asset dependencies of a step, with the partition windows its inputs declare."""
+    deps = []
+    for name, inp in step.inputs.items():
+        days = inp.window_days(step.default_settings())
+        mapping = dg.TimeWindowPartitionMapping(
+            start_offset=inp.end_offset - (days - 1), end_offset=inp.end_offset,
+            allow_nonexistent_upstream_partitions=True,
+        )
+        deps.append(dg.AssetDep(inp.asset or name, partition_mapping=mapping))
+    return deps
+
+
+def run_step(
+    context: dg.AssetExecutionContext,
+    lake: Lake,
+    engine: StepEngine,
+    runner: SparkStepRunner,
+    step: Step,
+    job: ModuleType,
+    settings=None,
+) -> dict:
+    """Run a registered step for the context's partition on the chosen engine, publish its
+    outputs once the whole step succeeded; its metrics. `job`: the Spark job file that runs
+    the step on a remote Spark (it delegates to `recmart.steps.spark_job`)."""
+    key = context.partition_key
+    locations = {}
+    for name, inp in step.inputs.items():
+        found = lake.partition_locations(inp.table, inp.keys(key, settings or step.default_settings()))
+        locations[name] = {max(found): found[max(found)]} if inp.newest_only and found else found
+    staging = {name: lake.new_staging(t, key, context.run_id) for name, t in step.outputs.items()}
+    params = step.params(key, settings)
+    if engine.engine == "duckdb":
+        context.log.info(f"running step {step.name} on DuckDB")
+        metrics = duckdb_engine.run(
+            duckdb_engine.connect(engine.duckdb_memory_limit),
+            step.transform,
+            {n: (inp.table, {k: lake.fs_path(u) for k, u in locations[n].items()}) for n, inp in step.inputs.items()},
+            {n: (t, lake.fs_path(staging[n])) for n, t in step.outputs.items()},
+            params,
+            step.metric_queries,
+        )
+    else:
+        spec = {
+            "step": step.name,
+            "partition": key,
+            "inputs": {n: {k: lake.spark_uri_of(u) for k, u in locs.items()} for n, locs in locations.items()},
+            "outputs": {n: lake.spark_uri_of(u) for n, u in staging.items()},
+            "params": {k: v for k, v in params.items() if k != "day"},
+        }
+        metrics = runner.run_step(context, job, spec)
+    # Publish only after the whole step succeeded: a failed run leaves the previous version.
+    for name, table in step.outputs.items():
         lake.publish(table, key, staging[name])
     return metrics
 

@@ -38,6 +38,7 @@ import dagster as dg
 import sqlalchemy as sa
 from pydantic import Field
 
+from recmart.resources.engine import StepEngine
 from recmart import names
 from recmart.aws.lake import S3Lake, split_s3_uri
 from recmart.aws.spark_runners import EmrServerlessSparkRunner, GlueSparkRunner, SparkSubmitRunner
@@ -251,6 +252,8 @@ def aws_resources(settings: Settings, environ: Mapping[str, str] | None = None) 
     return {
         "lake": lake,
         "spark": spark,
+        # The lake is on S3: the steps run on the Spark of the runner (Glue, EMR, spark-submit).
+        "engine": StepEngine(engine="spark"),
         "source_db": source_db,
         "lake_sql": AthenaLakeSql(database=names.GLUE_DATABASE, workgroup=names.ATHENA_WORKGROUP),
         "pii": PiiSalt(salt=_env_var(env, "RECMART_PII_SALT")),

@@ -9,4 +9,4 @@ from recmart.steps.step import REGISTRY, Input, Step
 __all__ = ["REGISTRY", "Input", "Step"]
 
 # Importing a step's module registers it.
-from recmart.steps import interaction_matrix, interaction_scores  # noqa: E402,F401
+from recmart.steps import daily_sales, interaction_matrix, interaction_scores, trends  # noqa: E402,F401

@@ -50,7 +50,7 @@ STEP = register(
     Step(
         name="interaction_matrix",
         transform=TRANSFORM,
-        inputs={"cleaned_events": Input(CLEANED_EVENTS), "transactions": Input(RAW_TRANSACTIONS)},
+        inputs={"cleaned_events": Input(CLEANED_EVENTS), "transactions": Input(RAW_TRANSACTIONS, asset="raw_transactions")},
         outputs={"interaction_matrix": INTERACTION_MATRIX},
         doc=INTERACTION_MATRIX.doc,
         metrics={

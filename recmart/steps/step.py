@@ -20,9 +20,14 @@ class Input:
     table: Table
     days: int | str = 1
     end_offset: int = 0
+    asset: str | None = None  # the asset that writes the table, when not named as the input
+    # Only the newest partition of the window that exists (a snapshot such as the catalogue).
+    newest_only: bool = False
+
+    plus_days: int = 0  # a window of setting `days` plus these (the day itself and its baseline)
 
     def window_days(self, settings: Any) -> int:
-        return getattr(settings, self.days) if isinstance(self.days, str) else self.days
+        return (getattr(settings, self.days) if isinstance(self.days, str) else self.days) + self.plus_days
 
     def keys(self, day: str, settings: Any) -> list[str]:
         """Partition keys read for `day`, newest first."""

@@ -1,22 +1,6 @@
-"""Interaction matrices + catalogue -> what is rising: trending products and fashion trends.
-
-For each product (or catalogue attribute value) and day D:
-
-    x        = weighted interactions on D        (views x 1 + add-to-carts x 4 + purchases x 10)
-    baseline = mean daily weighted interactions over the `baseline_days` days before D
-               (over the days of that range that have a matrix, so a young store is not
-               compared with days it never had)
-    trend    = (x + prior) / (baseline + prior)
-
-`trend` is the rise of D against the entity's own baseline with an additive prior: the prior
-pulls small counts towards 1 (flat), so a product going from 0 to 2 views does not outrank
-one going from 200 to 400. It is 1 for a flat entity, above 1 when rising. Trending products
-are those with x > baseline, best first, overall (scope 'all') and per master category (scope
-'master_category=<value>'); on a store's first day (no baseline) that is simply the most
-interacted-with products. Fashion trends rank every attribute value that had interactions on
-D or in its baseline, rising first, so a falling value is visible too.
-
-Removals from the cart are left out: they say less interest, not a trend.
+"""Interaction matrices + catalogue -> what is rising, in PySpark: the definitions and
+formulas are those of `recmart.steps.trends` (the declared step, run by both engines); item
+features still use `product_trends` here, and the parity suite compares the step with it.
 """
 
 from __future__ import annotations

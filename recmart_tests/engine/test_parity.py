@@ -14,8 +14,12 @@ import pytest
 from recmart.engine import duckdb as duck_engine
 from recmart.engine import spark as spark_engine
 from recmart.steps import REGISTRY
-from recmart.tables import CLEANED_EVENTS, INTERACTION_MATRIX, INTERACTION_SCORES, RAW_TRANSACTIONS
+from recmart.tables import (
+    CLEANED_EVENTS, DAILY_SALES, FASHION_TRENDS, INTERACTION_MATRIX, INTERACTION_SCORES, RAW_PRODUCTS,
+    RAW_TRANSACTIONS, TRENDING_PRODUCTS,
+)
 from recmart.transforms.scores import ScoreSettings
+from recmart.transforms.trends import TrendSettings
 from recmart_tests.engine.parity import assert_same_rows
 
 DAY = "2026-11-20"
@@ -164,3 +168,76 @@ def test_a_step_without_input_partitions_writes_an_empty_output_on_both_engines(
         written = pq.read_table(folders[engine]["interaction_matrix"]).schema
         expected = INTERACTION_MATRIX.arrow_schema()
         assert [(f.name, f.type) for f in written] == [(f.name, f.type) for f in expected], engine
+
+
+def product(pid, master="Apparel", article="Tshirts", gender="Men", colour="Blue"):
+    return {"product_id": pid, "name": pid, "gender": gender, "master_category": master, "sub_category": None,
+            "article_type": article, "base_colour": colour, "season": None, "year": None, "usage": None,
+            "price": Decimal("1.00")}
+
+
+def test_daily_sales_same_rows_on_both_engines_and_as_the_pyspark_transform(spark, tmp_path):
+    from recmart.transforms.io import read_partitions, write_partition
+    from recmart.transforms.sales import daily_sales
+
+    step = REGISTRY["daily_sales"]
+    # Two orders of 10.01 in all: an average basket of 5.005, rounded half up to 5.01.
+    orders = ORDERS + [order("o7", "u5", 1, "p9", 1, "5.00"), order("o8", "u5", 1, "p9", 1, "5.01")]
+    catalogue = [product("p1"), product("p3", master=None), product("p4", article="Jeans", colour=None),
+                 product("prod-é", master="Footwear", gender="Unisex")]  # p9 is missing: 'unknown'
+    keys = step.inputs["catalogue"].keys(DAY, None)
+    inputs = {
+        "transactions": (RAW_TRANSACTIONS, {DAY: write(RAW_TRANSACTIONS, orders, tmp_path / "in" / "tx")}),
+        "catalogue": (RAW_PRODUCTS, {keys[3]: write(RAW_PRODUCTS, catalogue, tmp_path / "in" / "cat")}),
+    }
+    folders, metrics = run_both(spark, tmp_path, step, inputs)
+    assert_same_rows(DAILY_SALES, folders["duckdb"]["daily_sales"], folders["spark"]["daily_sales"])
+    assert metrics["duckdb"] == metrics["spark"]
+    old = str(tmp_path / "pyspark")
+    write_partition(daily_sales(read_partitions(spark, RAW_TRANSACTIONS, inputs["transactions"][1]),
+                                read_partitions(spark, RAW_PRODUCTS, inputs["catalogue"][1]).drop("event_date")),
+                    DAILY_SALES, old)
+    assert_same_rows(DAILY_SALES, folders["duckdb"]["daily_sales"], old)
+    import duckdb
+
+    rows = dict(duckdb.sql(
+        f"SELECT value, avg_basket FROM read_parquet('{folders['duckdb']['daily_sales']}/*.parquet') "
+        "WHERE dimension = 'master_category'").fetchall())
+    assert rows["unknown"] == Decimal("5.01")
+
+
+@pytest.mark.parametrize("settings", [TrendSettings(), TrendSettings(baseline_days=2, top_n=2, prior=0.5)])
+def test_trends_same_rows_on_both_engines_and_as_the_pyspark_transform(spark, tmp_path, settings):
+    from recmart.transforms.io import read_partitions, write_partition
+    from recmart.transforms.trends import fashion_trends, product_trends, trending_products
+
+    step = REGISTRY["trends"]
+    days = {
+        "2026-11-20": [matrix_row("u1", "p1", "2026-11-20", views=9, carts=1),
+                       matrix_row("u2", "p3", "2026-11-20", views=2), matrix_row("u2", "p4", "2026-11-20", views=2),
+                       matrix_row("u3", "prod-é", "2026-11-20", views=1, purchases=1),
+                       matrix_row("u3", "p9", "2026-11-20", views=3)],  # not in the catalogue
+        "2026-11-19": [matrix_row("u1", "p1", "2026-11-19", views=1), matrix_row("u2", "p4", "2026-11-19", views=7)],
+        "2026-11-17": [matrix_row("u1", "p3", "2026-11-17", views=4)],  # outside a 2-day baseline
+    }
+    catalogue = [product("p1"), product("p3", master=None), product("p4", article="Jeans", colour=None),
+                 product("prod-é", master="Footwear", gender="Unisex")]
+    keys = step.inputs["interaction_matrix"].keys(DAY, settings)
+    assert len(keys) == settings.baseline_days + 1
+    inputs = {
+        "interaction_matrix": (INTERACTION_MATRIX, {k: write(INTERACTION_MATRIX, r, tmp_path / "in" / k)
+                                                    for k, r in days.items() if k in keys}),
+        "catalogue": (RAW_PRODUCTS, {DAY: write(RAW_PRODUCTS, catalogue, tmp_path / "in" / "cat")}),
+    }
+    folders, metrics = run_both(spark, tmp_path, step, inputs, settings)
+    for name, table in step.outputs.items():
+        assert assert_same_rows(table, folders["duckdb"][name], folders["spark"][name]) > 0
+    assert metrics["duckdb"] == metrics["spark"]
+    matrices = read_partitions(spark, INTERACTION_MATRIX, inputs["interaction_matrix"][1])
+    cat = read_partitions(spark, RAW_PRODUCTS, inputs["catalogue"][1]).drop("event_date")
+    trends = product_trends(matrices, dt.date.fromisoformat(DAY), settings)
+    for name, frame, table in (("trending_products", trending_products(trends, cat, settings), TRENDING_PRODUCTS),
+                               ("fashion_trends", fashion_trends(trends, cat, settings), FASHION_TRENDS)):
+        old = str(tmp_path / "pyspark" / name)
+        write_partition(frame, table, old)
+        assert_same_rows(table, folders["duckdb"][name], old)

@@ -109,13 +109,15 @@ def test_a_failing_step_publishes_nothing_and_keeps_the_previous_version(store, 
     run("refresh_event_day", D)
     before = q(lake, "SELECT count(*) FROM curated_interaction_matrix")
 
-    import recmart.assets.curated.interaction_matrix_job as job
+    import recmart.engine.duckdb as engine
 
-    def broken(spark, spec):
-        spark.range(10).write.parquet(spec["outputs"]["interaction_matrix"])  # half-written output
-        raise RuntimeError("executor lost")
+    real_run = engine.run
 
-    monkeypatch.setattr(job, "run", broken)
+    def broken(con, transform, inputs, outputs, *args, **kwargs):
+        real_run(con, transform, inputs, outputs, *args, **kwargs)  # the whole output, written to staging
+        raise RuntimeError("lost while reporting")
+
+    monkeypatch.setattr(engine, "run", broken)
     result = defs.resolve_job_def("refresh_event_day").execute_in_process(
         partition_key=D, instance=instance, raise_on_error=False)
     assert not result.success

@@ -1,36 +1,31 @@
-"""interaction_matrix[D]: one row per (user, product) with any interaction on day D."""
+"""interaction_matrix[D]: one row per (user, product) with any interaction on day D.
 
+The step (inputs, transform, metrics) is declared in `recmart.steps.interaction_matrix`.
+"""
 
 import dagster as dg
 
 from recmart.assets.curated import interaction_matrix_job
-
-from recmart.assets.raw.transactions import raw_transactions
-from recmart.assets.steps import run_spark_step, spark_locations, table_metadata
+from recmart.assets.steps import run_step, step_deps, table_metadata
 from recmart.partitions import DAILY
+from recmart.resources.engine import StepEngine
 from recmart.resources.lake import Lake
 from recmart.resources.spark import SparkStepRunner
-from recmart.tables import CLEANED_EVENTS, INTERACTION_MATRIX, RAW_TRANSACTIONS
+from recmart.steps.interaction_matrix import STEP
+from recmart.tables import INTERACTION_MATRIX
 
 
 @dg.asset(
     partitions_def=DAILY,
     group_name="curated",
-    kinds={"spark", "parquet"},
-    deps=["cleaned_events", raw_transactions],
+    kinds={"sql", "parquet"},
+    deps=step_deps(STEP),
     description=INTERACTION_MATRIX.doc,
     metadata=table_metadata(INTERACTION_MATRIX),
 )
-def interaction_matrix(context: dg.AssetExecutionContext, lake: Lake, spark: SparkStepRunner) -> dg.MaterializeResult:
-    day = context.partition_key
-    metrics = run_spark_step(
-        context, lake, spark, interaction_matrix_job,
-        outputs={"interaction_matrix": INTERACTION_MATRIX},
-        inputs={
-            "cleaned_events": spark_locations(lake, CLEANED_EVENTS, [day]),
-            "transactions": spark_locations(lake, RAW_TRANSACTIONS, [day]),
-        },
-        params={},
-    )
-    return dg.MaterializeResult(metadata={"dagster/row_count": metrics.pop("rows"), **metrics})
-
+def interaction_matrix(
+    context: dg.AssetExecutionContext, lake: Lake, engine: StepEngine, spark: SparkStepRunner
+) -> dg.MaterializeResult:
+    metrics = run_step(context, lake, engine, spark, STEP, interaction_matrix_job)
+    totals = {k: int(v or 0) for k, v in metrics["totals"].items() if k != "rows"}
+    return dg.MaterializeResult(metadata={"dagster/row_count": metrics["interaction_matrix"], **totals})

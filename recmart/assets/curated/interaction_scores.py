@@ -1,20 +1,19 @@
-"""interaction_scores[D]: time-decayed implicit-feedback score over the trailing window."""
+"""interaction_scores[D]: time-decayed implicit-feedback score over the trailing window.
 
-
-import dataclasses
-import datetime as dt
+The step is declared in `recmart.steps.interaction_scores`; its window follows `window_days`.
+"""
 
 import dagster as dg
-
-from recmart.assets.curated import interaction_scores_job
 from pydantic import Field
 
-from recmart.assets.curated.interaction_matrix import interaction_matrix
-from recmart.assets.steps import run_spark_step, spark_locations, table_metadata
+from recmart.assets.curated import interaction_scores_job
+from recmart.assets.steps import run_step, step_deps, table_metadata
 from recmart.partitions import DAILY
+from recmart.resources.engine import StepEngine
 from recmart.resources.lake import Lake
 from recmart.resources.spark import SparkStepRunner
-from recmart.tables import INTERACTION_MATRIX, INTERACTION_SCORES
+from recmart.steps.interaction_scores import STEP
+from recmart.tables import INTERACTION_SCORES
 from recmart.transforms.scores import ScoreSettings
 
 _DEFAULTS = ScoreSettings()
@@ -34,30 +33,21 @@ class ScoreConfig(dg.Config):
 @dg.asset(
     partitions_def=DAILY,
     group_name="curated",
-    kinds={"spark", "parquet"},
-    deps=[
-        dg.AssetDep(
-            interaction_matrix,
-            partition_mapping=dg.TimeWindowPartitionMapping(
-                start_offset=-(_DEFAULTS.window_days - 1), end_offset=0, allow_nonexistent_upstream_partitions=True
-            ),
-        )
-    ],
+    kinds={"sql", "parquet"},
+    deps=step_deps(STEP),
     description=INTERACTION_SCORES.doc,
     metadata=table_metadata(INTERACTION_SCORES),
 )
 def interaction_scores(
-    context: dg.AssetExecutionContext, config: ScoreConfig, lake: Lake, spark: SparkStepRunner
+    context: dg.AssetExecutionContext, config: ScoreConfig, lake: Lake, engine: StepEngine, spark: SparkStepRunner
 ) -> dg.MaterializeResult:
-    day = dt.date.fromisoformat(context.partition_key)
-    window = [(day - dt.timedelta(days=k)).isoformat() for k in range(config.window_days)]
-    params = dataclasses.asdict(ScoreSettings(**config.model_dump()))
-    metrics = run_spark_step(
-        context, lake, spark, interaction_scores_job,
-        outputs={"interaction_scores": INTERACTION_SCORES},
-        inputs={"interaction_matrix": spark_locations(lake, INTERACTION_MATRIX, window)},
-        params=params,
-    )
+    settings = ScoreSettings(**config.model_dump())
+    if settings.window_days != _DEFAULTS.window_days:
+        # The lineage states the default window; a run with another one reads what it asks for.
+        context.log.warning(f"window_days={settings.window_days}: the asset graph shows {_DEFAULTS.window_days} days")
+    metrics = run_step(context, lake, engine, spark, STEP, interaction_scores_job, settings)
+    window = STEP.inputs["interaction_matrix"]
+    present = lake.partition_locations(window.table, window.keys(context.partition_key, settings))
     return dg.MaterializeResult(
-        metadata={"dagster/row_count": metrics["rows"], "window_days_present": metrics["window_days_present"]}
+        metadata={"dagster/row_count": metrics["interaction_scores"], "window_days_present": len(present)}
     )

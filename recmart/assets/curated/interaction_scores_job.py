@@ -1,24 +1,10 @@
-"""Spark job: interaction matrices of the trailing window -> interaction scores of the day."""
+"""Spark driver script of the interaction_scores step (Pipes: spark-submit, Glue, EMR)."""
 
-from __future__ import annotations
-
-import datetime as dt
-
-from pyspark.sql import SparkSession
-
-from recmart.tables import INTERACTION_MATRIX, INTERACTION_SCORES
-from recmart.transforms.io import read_partitions, write_partition
-from recmart.transforms.scores import ScoreSettings, interaction_scores
+from recmart.steps import spark_job
 
 
-def run(spark: SparkSession, spec: dict) -> dict:
-    day = dt.date.fromisoformat(spec["partition"])
-    settings = ScoreSettings(**spec["params"])
-    matrices = read_partitions(spark, INTERACTION_MATRIX, spec["inputs"]["interaction_matrix"])
-    rows = write_partition(
-        interaction_scores(matrices, day, settings), INTERACTION_SCORES, spec["outputs"]["interaction_scores"]
-    )
-    return {"rows": rows, "window_days_present": len(spec["inputs"]["interaction_matrix"])}
+def run(spark, spec: dict) -> dict:
+    return spark_job.run(spark, {**spec, "step": "interaction_scores"})
 
 
 if __name__ == "__main__":

@@ -8,10 +8,8 @@ import dagster as dg
 
 from recmart.assets.steps import spark_locations
 from recmart.resources.lake import Lake
+from recmart.steps.daily_sales import CATALOGUE_LOOKBACK_DAYS
 from recmart.tables import RAW_PRODUCTS
-
-# A day without its own catalogue snapshot uses the newest one of up to this many days before.
-CATALOGUE_LOOKBACK_DAYS = 30
 
 
 def window_keys(day: str, days: int, end_offset: int = 0) -> list[str]:

@@ -1,16 +1,18 @@
-"""daily_sales[D]: orders, units, revenue, buyers and average basket by dimension, for marketing."""
+"""daily_sales[D]: orders, units, revenue, buyers and average basket by dimension, for marketing.
 
+The step is declared in `recmart.steps.daily_sales`.
+"""
 
 import dagster as dg
 
-from recmart.assets.features.lake_inputs import catalogue_location
 from recmart.assets.marts import daily_sales_job
-from recmart.assets.raw.transactions import raw_products, raw_transactions
-from recmart.assets.steps import run_spark_step, spark_locations, table_metadata
+from recmart.assets.steps import run_step, step_deps, table_metadata
 from recmart.partitions import DAILY
+from recmart.resources.engine import StepEngine
 from recmart.resources.lake import Lake
 from recmart.resources.spark import SparkStepRunner
-from recmart.tables import DAILY_SALES, RAW_TRANSACTIONS
+from recmart.steps.daily_sales import STEP
+from recmart.tables import DAILY_SALES
 
 HEADLINE = ("orders", "units", "revenue", "buyers", "avg_basket", "cancelled_orders")
 
@@ -18,23 +20,20 @@ HEADLINE = ("orders", "units", "revenue", "buyers", "avg_basket", "cancelled_ord
 @dg.asset(
     partitions_def=DAILY,
     group_name="marts",
-    kinds={"spark", "parquet"},
-    deps=[raw_transactions, raw_products],
+    kinds={"sql", "parquet"},
+    deps=step_deps(STEP),
     description=DAILY_SALES.doc + " The materialisation carries the day's headline figures (plotted per day).",
     metadata=table_metadata(DAILY_SALES),
 )
-def daily_sales(context: dg.AssetExecutionContext, lake: Lake, spark: SparkStepRunner) -> dg.MaterializeResult:
-    day = context.partition_key
-    metrics = run_spark_step(
-        context, lake, spark, daily_sales_job,
-        outputs={"daily_sales": DAILY_SALES},
-        inputs={
-            "transactions": spark_locations(lake, RAW_TRANSACTIONS, [day]),
-            "catalogue": catalogue_location(lake, day),
-        },
-        params={},
-    )
+def daily_sales(
+    context: dg.AssetExecutionContext, lake: Lake, engine: StepEngine, spark: SparkStepRunner
+) -> dg.MaterializeResult:
+    metrics = run_step(context, lake, engine, spark, STEP, daily_sales_job)
+    head = metrics["headline"]
     # Plain numbers: the UI plots numeric metadata across partitions.
     return dg.MaterializeResult(
-        metadata={"dagster/row_count": metrics["rows"], **{k: metrics[k] for k in HEADLINE}}
+        metadata={
+            "dagster/row_count": metrics["daily_sales"],
+            **{k: float(head[k]) if k in ("revenue", "avg_basket") else int(head[k]) for k in HEADLINE},
+        }
     )

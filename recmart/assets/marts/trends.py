@@ -1,20 +1,17 @@
 """trending_products[D] and fashion_trends[D]: what rises against its own trailing baseline."""
 
 
-import dataclasses
-
 import dagster as dg
 from pydantic import Field
 
-from recmart.assets.curated.interaction_matrix import interaction_matrix
-from recmart.assets.features.lake_inputs import catalogue_location, trailing, window_keys
 from recmart.assets.marts import trends_job
-from recmart.assets.raw.transactions import raw_products
-from recmart.assets.steps import run_spark_step, spark_locations, table_metadata
+from recmart.assets.steps import run_step, step_deps, table_metadata
 from recmart.partitions import DAILY
+from recmart.resources.engine import StepEngine
 from recmart.resources.lake import Lake
 from recmart.resources.spark import SparkStepRunner
-from recmart.tables import FASHION_TRENDS, INTERACTION_MATRIX, TRENDING_PRODUCTS
+from recmart.steps.trends import STEP
+from recmart.tables import FASHION_TRENDS, TRENDING_PRODUCTS
 from recmart.transforms.trends import TrendSettings
 
 _DEFAULTS = TrendSettings()
@@ -32,7 +29,7 @@ class TrendConfig(dg.Config):
     purchase_weight: float = Field(_DEFAULTS.purchase_weight, ge=0)
 
 
-_MATRIX_WINDOW = dg.AssetDep(interaction_matrix, partition_mapping=trailing(_DEFAULTS.baseline_days + 1))
+_DEPS = step_deps(STEP)
 
 
 @dg.multi_asset(
@@ -40,33 +37,29 @@ _MATRIX_WINDOW = dg.AssetDep(interaction_matrix, partition_mapping=trailing(_DEF
     group_name="marts",
     specs=[
         dg.AssetSpec(
-            "trending_products", description=TRENDING_PRODUCTS.doc, deps=[_MATRIX_WINDOW, raw_products],
-            metadata=table_metadata(TRENDING_PRODUCTS), kinds={"spark", "parquet"},
+            "trending_products", description=TRENDING_PRODUCTS.doc, deps=_DEPS,
+            metadata=table_metadata(TRENDING_PRODUCTS), kinds={"sql", "parquet"},
         ),
         dg.AssetSpec(
-            "fashion_trends", description=FASHION_TRENDS.doc, deps=[_MATRIX_WINDOW, raw_products],
-            metadata=table_metadata(FASHION_TRENDS), kinds={"spark", "parquet"},
+            "fashion_trends", description=FASHION_TRENDS.doc, deps=_DEPS,
+            metadata=table_metadata(FASHION_TRENDS), kinds={"sql", "parquet"},
         ),
     ],
 )
-def trend_marts(context: dg.AssetExecutionContext, config: TrendConfig, lake: Lake, spark: SparkStepRunner):
-    day = context.partition_key
+def trend_marts(
+    context: dg.AssetExecutionContext, config: TrendConfig, lake: Lake, engine: StepEngine, spark: SparkStepRunner
+):
     settings = TrendSettings(**config.model_dump())
-    metrics = run_spark_step(
-        context, lake, spark, trends_job,
-        outputs={"trending_products": TRENDING_PRODUCTS, "fashion_trends": FASHION_TRENDS},
-        inputs={
-            "interaction_matrix": spark_locations(lake, INTERACTION_MATRIX, window_keys(day, settings.baseline_days + 1)),
-            "catalogue": catalogue_location(lake, day),
-        },
-        params=dataclasses.asdict(settings),
-    )
+    metrics = run_step(context, lake, engine, spark, STEP, trends_job, settings)
+    window = STEP.inputs["interaction_matrix"]
+    baseline = [k for k in lake.partition_locations(window.table, window.keys(context.partition_key, settings))
+                if k != context.partition_key]
     yield dg.MaterializeResult(
         asset_key="trending_products",
         metadata={
-            "dagster/row_count": metrics["trending_rows"],
-            "category_scopes": metrics["category_scopes"],
-            "baseline_days_present": metrics["baseline_days_present"],
+            "dagster/row_count": metrics["trending_products"],
+            "category_scopes": int(metrics["scopes"]["category_scopes"]),
+            "baseline_days_present": len(baseline),
         },
     )
-    yield dg.MaterializeResult(asset_key="fashion_trends", metadata={"dagster/row_count": metrics["fashion_rows"]})
+    yield dg.MaterializeResult(asset_key="fashion_trends", metadata={"dagster/row_count": metrics["fashion_trends"]})

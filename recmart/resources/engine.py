@@ -1,0 +1,17 @@
+"""Which engine runs the steps' SQL: DuckDB in this process, or Spark through the step runner."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import dagster as dg
+
+ENGINES = ("duckdb", "spark")
+
+
+class StepEngine(dg.ConfigurableResource):
+    """`duckdb`: embedded, the local default (a local folder lake only). `spark`: the step
+    runner's Spark (local mode, a standalone cluster, Glue or EMR through Pipes)."""
+
+    engine: Literal["duckdb", "spark"] = "duckdb"
+    duckdb_memory_limit: str = "1GB"
