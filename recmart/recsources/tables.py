@@ -1,12 +1,14 @@
 """Candidate-source tables, computed in batch from training clicks (session, item, time).
 
-Each source is a pure function from training sessions (`sessions_from_clicks`) to `{item: [(neighbour, score), ...]}`, best
-first, at most `max_neighbours` per item, an item never its own neighbour: the shape of
-the store's per-product row, so the real-time handler reads one row per recent product.
-Scores of every source are conditional frequencies of the row's item (how often, per
-occurrence of the item, the neighbour follows or accompanies it), so rows of different
-items and of different sources are on comparable scales and can be blended by weights.
-A half-life in days, when given, weighs each training session by how recent it is.
+Each source is a pure function from training sessions (`sessions_from_clicks`) to
+`{item: [(neighbour, score), ...]}`, best first, at most `max_neighbours` per item, an item
+never its own neighbour: the shape of the store's per-product row, so the real-time handler
+reads one row per recent product. Scores are divided by the row item's count ** row_power:
+at 1 a conditional frequency (per occurrence of the item, how much the neighbour follows or
+accompanies it), so rows of different items and sources are on one scale and blend by
+weights; below 1 a seed seen often keeps more say than a rare one, which the validation
+figures preferred. A half-life in days, when given, weighs each training session by how
+recent it is.
 
 - `sequential_rules`: what is clicked after what, weighted by the distance in events
   (session-rec's `sr`, which scores the current item's rules only);
@@ -24,8 +26,6 @@ from collections import Counter, defaultdict
 from typing import Iterable, Mapping, Sequence
 
 Table = dict[str, list[tuple[str, float]]]
-
-
 Sessions = Mapping[str, Sequence[tuple[str, float]]]  # session -> [(item, time)], time order
 
 
@@ -68,7 +68,8 @@ def sequential_rules(sessions: Sessions, steps: int = 10, power: float = 1.0, ro
     """a -> b scores the clicks of b within `steps` events after a click of a, each 1 / distance**power.
 
     Divided by a's clicks (those with a successor) ** row_power: at 1, the expected weight
-    of b after one click of a; below 1, a seed seen often counts for more than a rare one. Repeats of a itself are skipped (the current product is never served).
+    of b after one click of a. Repeats of a itself are skipped (the current product is
+    never served).
     """
     rules: dict[str, Counter] = defaultdict(Counter)
     seen: Counter = Counter()
@@ -93,9 +94,10 @@ def session_neighbours(sessions: Sessions, window: int = 50, power: float = 0.5,
 
     A session counts each item once (its first click), at most its first `window` distinct
     items (very long sessions are rare, and quadratic), divided by its length**length_power
-    (V-SKNN's cosine: a long session says less about each of its pairs). The score is divided by a's sessions
-    (** row_power) and by b's sessions**damping: at damping 0 it is a co-occurrence frequency, which
-    favours the popular; at 1 it is a lift. Damping is V-SKNN's idf weighting in this form.
+    (V-SKNN's cosine: a long session says less about each of its pairs). The score is
+    divided by a's sessions ** row_power and by b's sessions ** damping: at damping 0 it is
+    a co-occurrence frequency, which favours the popular; at 1 a lift. Damping is V-SKNN's
+    idf weighting in this form.
     """
     co: dict[str, Counter] = defaultdict(Counter)
     sessions_with: Counter = Counter()
