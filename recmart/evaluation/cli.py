@@ -2,7 +2,7 @@
 
 Train on one file and judge on another, or split one file by time (a session whose first
 click is at or after `--split-time` is a test session). Prints the table and writes it as
-CSV and JSON (`--out`, default `./evaluation`).
+CSV and JSON (`--out`, default `./.recmart/evaluation`, beside the other local state).
 """
 
 from __future__ import annotations
@@ -59,7 +59,7 @@ def _items(clicks) -> dict[str, list[str]]:
 @click.option("--test", "test_path", type=click.Path(exists=True, dir_okay=False), help="test clicks (same format)")
 @click.option("--split-time", help="with --train alone: sessions starting at or after this time are the test"
                                    " (epoch seconds or ISO-8601, UTC when no zone)")
-@click.option("--out", "out_dir", default="evaluation", show_default=True, type=click.Path(file_okay=False),
+@click.option("--out", "out_dir", default=".recmart/evaluation", show_default=True, type=click.Path(file_okay=False),
               help="folder for results.csv and results.json")
 def evaluate_command(train_path: str, test_path: str | None, split_time: str | None, out_dir: str) -> None:
     """Judge popularity, each candidate source and the served blend on the next click of every test session."""
