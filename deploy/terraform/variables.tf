@@ -200,9 +200,8 @@ variable "dlq_retention_seconds" {
 
 # ---- Spark on Glue / EMR Serverless -----------------------------------------------------
 variable "spark_steps" {
-  description = "The heavy Spark steps; each gets a Glue job recmart-<step> running <artifacts>/jobs/<step>_job.py."
+  description = "The heavy Spark steps; each gets a Glue job recmart-<step> running <artifacts>/jobs/<step>_job.py. Set by spark_steps.auto.tfvars.json, which deploy/generate_spark_steps.py writes from the code."
   type        = list(string)
-  default     = ["raw_clickstream", "cleaned_events", "interaction_matrix", "interaction_scores", "item_neighbours"]
 }
 
 variable "glue_version" {
