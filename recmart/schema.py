@@ -31,11 +31,6 @@ def duckdb_type(logical: str) -> str:
     return _TYPES[logical][1]
 
 
-def spark_type(logical: str) -> str:
-    """A logical type as Spark SQL spells it."""
-    return _TYPES[logical][0]
-
-
 @dataclass(frozen=True)
 class Column:
     name: str

@@ -88,38 +88,38 @@ def run_step(
     settings=None,
 ) -> dict:
     """Run a registered step for the context's partition on the chosen engine, publish its
-    outputs once the whole step succeeded; its metrics. `job`: the Spark job file that runs
-    the step on a remote Spark (it delegates to `recmart.steps.spark_job`)."""
+    outputs once the whole step succeeded; its metrics, and under `partitions_read` the keys
+    of each input's partitions that existed. `job`: the step's Spark driver script (it hands
+    the spec to `recmart.steps.spark_job`)."""
     key = context.partition_key
     locations = {}
     for name, inp in step.inputs.items():
         found = lake.partition_locations(inp.table, inp.keys(key, settings or step.default_settings()))
         locations[name] = {max(found): found[max(found)]} if inp.newest_only and found else found
-    staging = {name: lake.new_staging(t, key, context.run_id) for name, t in step.outputs.items()}
+    read = {"partitions_read": {name: sorted(locs) for name, locs in locations.items()}}
     params = step.params(key, settings)
-    if engine.engine == "duckdb":
-        context.log.info(f"running step {step.name} on DuckDB")
-        metrics = duckdb_engine.run(
-            duckdb_engine.connect(engine.duckdb_memory_limit),
-            step.transform,
-            {n: (inp.table, {k: lake.fs_path(u) for k, u in locations[n].items()}) for n, inp in step.inputs.items()},
-            {n: (t, lake.fs_path(staging[n])) for n, t in step.outputs.items()},
-            params,
-            step.metric_queries,
+    if engine.engine == "spark":
+        return read | run_spark_step(
+            context, lake, runner, job,
+            outputs=dict(step.outputs),
+            inputs={n: {k: lake.spark_uri_of(u) for k, u in locs.items()} for n, locs in locations.items()},
+            params={k: v for k, v in params.items() if k != "day"},  # the spec's partition is the day
+            extra={"step": step.name},
         )
-    else:
-        spec = {
-            "step": step.name,
-            "partition": key,
-            "inputs": {n: {k: lake.spark_uri_of(u) for k, u in locs.items()} for n, locs in locations.items()},
-            "outputs": {n: lake.spark_uri_of(u) for n, u in staging.items()},
-            "params": {k: v for k, v in params.items() if k != "day"},
-        }
-        metrics = runner.run_step(context, job, spec)
+    context.log.info(f"running step {step.name} on DuckDB")
+    staging = {name: lake.new_staging(t, key, context.run_id) for name, t in step.outputs.items()}
+    metrics = duckdb_engine.run(
+        duckdb_engine.connect(engine.duckdb_memory_limit),
+        step.transform,
+        {n: (inp.table, {k: lake.fs_path(u) for k, u in locations[n].items()}) for n, inp in step.inputs.items()},
+        {n: (t, lake.fs_path(staging[n])) for n, t in step.outputs.items()},
+        params,
+        step.metric_queries,
+    )
     # Publish only after the whole step succeeded: a failed run leaves the previous version.
     for name, table in step.outputs.items():
         lake.publish(table, key, staging[name])
-    return metrics
+    return read | metrics
 
 
 def spark_locations(lake: Lake, table: Table, keys: list[str]) -> dict[str, str]:

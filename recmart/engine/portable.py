@@ -39,11 +39,15 @@ ALLOWED_FUNCTIONS = {
 }
 # sqlglot's names (its expression keys) for some of them, where they differ.
 _ALIASES = {
-    "countdistinct": "count", "tsordstodate": "to_date", "strtodate": "to_date", "datediff": "date_diff",
+    "tsordstodate": "to_date", "strtodate": "to_date", "datediff": "date_diff",
     "tsordsdiff": "date_diff", "regexpextract": "regexp_extract", "regexplike": "regexp_like",
-    "rlike": "regexp_like", "power": "pow", "isnan": "isnan", "rownumber": "row_number",
+    "rlike": "regexp_like", "power": "pow", "rownumber": "row_number",
     "concatws": "concat_ws", "countif": "count_if", "trycast": "try_cast", "arraycontains": "array_contains",
 }
+
+
+# An allowed name as sqlglot keys it (no underscores: `row_number` -> `rownumber`).
+_BY_KEY = {n.replace("_", ""): n for n in ALLOWED_FUNCTIONS}
 
 
 class PortabilityError(ValueError):
@@ -114,16 +118,10 @@ def function_names(tree: exp.Expression) -> dict[str, str]:
     for node in tree.find_all(exp.Func):
         if isinstance(node, (exp.Binary, exp.Connector, exp.Unary)):
             continue  # operators (and, +, not), not functions
-        if isinstance(node, (exp.Case, exp.If)) and not isinstance(node, exp.Anonymous):
-            if isinstance(node, exp.If):
-                names.setdefault("if", node.sql(SOURCE_DIALECT))
-            continue
-        key = node.key
-        if isinstance(node, exp.Anonymous):
-            key = str(node.this).lower()
-        elif isinstance(node, exp.Count) and isinstance(node.this, exp.Distinct):
-            key = "count"
-        name = _ALIASES.get(key) or {n.replace("_", ""): n for n in ALLOWED_FUNCTIONS}.get(key, key)
+        if isinstance(node, exp.Case):
+            continue  # CASE WHEN is syntax, not a function
+        key = str(node.this).lower() if isinstance(node, exp.Anonymous) else node.key
+        name = _ALIASES.get(key) or _BY_KEY.get(key, key)
         names.setdefault(name, node.sql(SOURCE_DIALECT)[:80])
     return names
 

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Literal, get_args
 
 import dagster as dg
 
-ENGINES = ("duckdb", "spark")
+EngineName = Literal["duckdb", "spark"]
+ENGINES = get_args(EngineName)
 
 
 class StepEngine(dg.ConfigurableResource):
     """`duckdb`: embedded, the local default (a local folder lake only). `spark`: the step
     runner's Spark (local mode, a standalone cluster, Glue or EMR through Pipes)."""
 
-    engine: Literal["duckdb", "spark"] = "duckdb"
+    engine: EngineName = "duckdb"
     duckdb_memory_limit: str = "1GB"

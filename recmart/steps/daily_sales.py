@@ -8,12 +8,10 @@ dimension's revenue and units add up to those of `all`, exactly.
 """
 
 from recmart.engine.portable import Transform
-from recmart.steps.step import Input, Step, register
-from recmart.tables import DAILY_SALES, RAW_PRODUCTS, RAW_TRANSACTIONS
+from recmart.steps.step import Input, Step, catalogue_input, register
+from recmart.tables import DAILY_SALES, RAW_TRANSACTIONS
 
 DIMENSIONS = ("master_category", "article_type", "gender", "base_colour")
-# A day without its own catalogue snapshot uses the newest one of up to this many days before.
-CATALOGUE_LOOKBACK_DAYS = 30
 
 _BY_DIMENSION = "\n            UNION ALL ".join(
     ["SELECT 'all' AS dimension, 'all' AS value, * FROM items"]
@@ -58,7 +56,7 @@ STEP = register(
         transform=TRANSFORM,
         inputs={
             "transactions": Input(RAW_TRANSACTIONS, asset="raw_transactions"),
-            "catalogue": Input(RAW_PRODUCTS, days=CATALOGUE_LOOKBACK_DAYS + 1, asset="raw_products", newest_only=True),
+            "catalogue": catalogue_input(),
         },
         outputs={"daily_sales": DAILY_SALES},
         doc=DAILY_SALES.doc,

@@ -9,6 +9,7 @@ from typing import Any, Mapping
 
 from recmart.engine.portable import Transform
 from recmart.schema import Table
+from recmart.tables import RAW_PRODUCTS
 
 
 @dataclass(frozen=True)
@@ -70,6 +71,15 @@ class Step:
 
     def default_settings(self) -> Any:
         return self.settings() if self.settings else None
+
+
+# A day without its own catalogue snapshot uses the newest one of up to this many days before.
+CATALOGUE_LOOKBACK_DAYS = 30
+
+
+def catalogue_input() -> Input:
+    """The catalogue as the steps read it: the newest snapshot of the day or the days before."""
+    return Input(RAW_PRODUCTS, days=CATALOGUE_LOOKBACK_DAYS + 1, asset="raw_products", newest_only=True)
 
 
 REGISTRY: dict[str, Step] = {}

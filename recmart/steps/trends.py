@@ -17,9 +17,8 @@ interest, not a trend.
 """
 
 from recmart.engine.portable import Transform
-from recmart.steps.daily_sales import CATALOGUE_LOOKBACK_DAYS
-from recmart.steps.step import Input, Step, register
-from recmart.tables import FASHION_TRENDS, INTERACTION_MATRIX, RAW_PRODUCTS, TRENDING_PRODUCTS
+from recmart.steps.step import Input, Step, catalogue_input, register
+from recmart.tables import FASHION_TRENDS, INTERACTION_MATRIX, TRENDING_PRODUCTS
 from recmart.transforms.trends import FASHION_ATTRIBUTES, TrendSettings
 
 _SCOPED = """SELECT 'all' AS scope, {cols} FROM {rel}
@@ -95,7 +94,7 @@ STEP = register(
         transform=TRANSFORM,
         inputs={
             "interaction_matrix": Input(INTERACTION_MATRIX, days="baseline_days", plus_days=1),
-            "catalogue": Input(RAW_PRODUCTS, days=CATALOGUE_LOOKBACK_DAYS + 1, asset="raw_products", newest_only=True),
+            "catalogue": catalogue_input(),
         },
         outputs={"trending_products": TRENDING_PRODUCTS, "fashion_trends": FASHION_TRENDS},
         settings=TrendSettings,

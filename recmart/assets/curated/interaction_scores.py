@@ -46,8 +46,7 @@ def interaction_scores(
         # The lineage states the default window; a run with another one reads what it asks for.
         context.log.warning(f"window_days={settings.window_days}: the asset graph shows {_DEFAULTS.window_days} days")
     metrics = run_step(context, lake, engine, spark, STEP, interaction_scores_job, settings)
-    window = STEP.inputs["interaction_matrix"]
-    present = lake.partition_locations(window.table, window.keys(context.partition_key, settings))
+    present = metrics["partitions_read"]["interaction_matrix"]
     return dg.MaterializeResult(
         metadata={"dagster/row_count": metrics["interaction_scores"], "window_days_present": len(present)}
     )

@@ -8,7 +8,7 @@ import dagster as dg
 
 from recmart.assets.steps import spark_locations
 from recmart.resources.lake import Lake
-from recmart.steps.daily_sales import CATALOGUE_LOOKBACK_DAYS
+from recmart.steps.step import CATALOGUE_LOOKBACK_DAYS
 from recmart.tables import RAW_PRODUCTS
 
 

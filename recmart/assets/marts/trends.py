@@ -51,9 +51,7 @@ def trend_marts(
 ):
     settings = TrendSettings(**config.model_dump())
     metrics = run_step(context, lake, engine, spark, STEP, trends_job, settings)
-    window = STEP.inputs["interaction_matrix"]
-    baseline = [k for k in lake.partition_locations(window.table, window.keys(context.partition_key, settings))
-                if k != context.partition_key]
+    baseline = [k for k in metrics["partitions_read"]["interaction_matrix"] if k != context.partition_key]
     yield dg.MaterializeResult(
         asset_key="trending_products",
         metadata={
