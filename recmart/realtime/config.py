@@ -44,7 +44,8 @@ SETTINGS: dict[str, _Setting] = {
     "purchase_window_days": _Setting("RECMART_RT_PURCHASE_WINDOW_DAYS", 30.0, float, 0.01, 365,
                                      "a product bought this recently is not recommended"),
     "recs_ttl_days": _Setting("RECMART_RT_RECS_TTL_DAYS", 30.0, float, 0.01, 3650,
-                              "recommendations expire this long after their newest event"),
+                              "recommendations expire this long after their newest event, and never "
+                              "sooner than this long after they are written"),
     "snapshot_refresh_seconds": _Setting("RECMART_RT_SNAPSHOT_REFRESH_SECONDS", 60.0, float, 0, 3600,
                                          "how long a warm Lambda trusts its cached snapshot pointer"),
     "item_cache_size": _Setting("RECMART_RT_ITEM_CACHE_SIZE", 200_000, int, 0, 10_000_000,

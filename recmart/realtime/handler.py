@@ -2,9 +2,11 @@
 
 For each batch:
 
-1. every record is decoded and checked against the click contract; a malformed one is
-   never retried (it would fail again): it is counted, logged and sent to the dead-letter
-   destination;
+1. every record is decoded and checked against the click contract (`clicks.py`: ids a
+   store can key on, event times no later than the record's arrival in the stream plus
+   FUTURE_SKEW_MINUTES); a malformed one is never retried (it would fail again): it is
+   counted, logged and sent to the dead-letter destination. No record content makes
+   `handle` raise: whatever cannot be read is a malformed record with a reason;
 2. the valid clicks of identified users are grouped by user, in the order users first
    appear; anonymous clicks update nothing per user;
 3. each user's history takes the new events (deduplicated by event id, so producer
@@ -23,6 +25,7 @@ Configuration comes from environment variables (`config.py`), checked at cold st
 from __future__ import annotations
 
 import logging
+import math
 import os
 import time
 from dataclasses import dataclass, field
@@ -65,11 +68,13 @@ class Handler:
     """A configured handler; `handle` uses one built from the environment."""
 
     def __init__(self, store: RecommendationStore, dead_letters: DeadLetterSink,
-                 config: HandlerConfig = HandlerConfig()) -> None:
+                 config: HandlerConfig = HandlerConfig(), wall_clock=time.time) -> None:
         self.store = store
         self.dead_letters = dead_letters
         self.config = config
-        self.refresher = Refresher(store, config)
+        # The wall clock: for expiry times, and as the arrival of a record that has none.
+        self._wall_clock = wall_clock
+        self.refresher = Refresher(store, config, wall_clock=wall_clock)
         logs.configure(config.log_level)
 
     @classmethod
@@ -95,13 +100,19 @@ class Handler:
         malformed: list[tuple[_Record, InvalidClick]] = []
         updates: dict[str, UserUpdate] = {}
         first_index: dict[str, int] = {}
+        now_micros = int(self._wall_clock() * 1_000_000)
         for index, (raw, sequence_number) in enumerate(zip(raw_records, sequence_numbers)):
             try:
                 if sequence_number is None:
                     raise InvalidClick("not_kinesis", "the record has no kinesis.sequenceNumber")
-                click = decode_kinesis_data(raw["kinesis"].get("data"))
+                kinesis = raw["kinesis"]
+                click = decode_kinesis_data(kinesis.get("data"), _arrival_micros(kinesis, now_micros))
             except InvalidClick as exc:
                 malformed.append((_Record(index, sequence_number, raw), exc))
+                continue
+            except Exception as exc:  # noqa: BLE001 - content nobody foresaw must not fail the batch
+                malformed.append((_Record(index, sequence_number, raw),
+                                  InvalidClick("unreadable", f"{type(exc).__name__}: {exc}")))
                 continue
             if click.user_id is None:
                 result.anonymous += 1
@@ -182,6 +193,19 @@ class Handler:
             return malformed[0][0].index
         result.malformed = len(malformed)
         return no_failure
+
+
+# approximateArrivalTimestamp is epoch seconds (a float in the Lambda event); beyond year 9999
+# or not a number at all, it is no arrival time.
+_MAX_ARRIVAL_SECONDS = 253_402_300_799
+
+
+def _arrival_micros(kinesis: dict, now_micros: int) -> int:
+    """When the record reached the stream: its approximateArrivalTimestamp, or else now."""
+    arrival = kinesis.get("approximateArrivalTimestamp")
+    if (type(arrival) in (int, float) and math.isfinite(arrival) and 0 < arrival <= _MAX_ARRIVAL_SECONDS):
+        return int(arrival * 1_000_000)
+    return now_micros
 
 
 def _sequence_number(record: object) -> str | None:

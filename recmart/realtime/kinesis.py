@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import base64
 import json
-from dataclasses import dataclass, field
+import time
+from dataclasses import dataclass
 from typing import Iterable
 
 from recmart import names
@@ -34,10 +35,12 @@ class Shard:
 
     shard_id: str = SHARD
     next_sequence: int = 49_590_000_000_000_000_000_000_000_000_000_000_000_000_000_000_000_000_000
-    arrival_seconds: float = field(default=0.0)
+    arrival_seconds: float | None = None  # approximateArrivalTimestamp; None: the wall clock
 
     def record(self, click: dict | bytes | str, partition_key: str | None = None,
                arrival_seconds: float | None = None) -> dict:
+        if arrival_seconds is None:
+            arrival_seconds = self.arrival_seconds if self.arrival_seconds is not None else time.time()
         seq = str(self.next_sequence)
         self.next_sequence += 1
         if partition_key is None:
@@ -48,7 +51,7 @@ class Shard:
                 "partitionKey": str(partition_key),
                 "sequenceNumber": seq,
                 "data": encode(click),
-                "approximateArrivalTimestamp": arrival_seconds if arrival_seconds is not None else self.arrival_seconds,
+                "approximateArrivalTimestamp": arrival_seconds,
             },
             "eventSource": "aws:kinesis",
             "eventVersion": "1.0",

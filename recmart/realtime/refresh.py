@@ -24,6 +24,7 @@ from recmart.realtime.store.base import (
     RecommendationStore,
     Snapshot,
     TrendingEntry,
+    expiry,
     history_ttl,
 )
 from recmart.realtime.timeutil import micros_to_iso
@@ -51,24 +52,34 @@ class Refreshed:
 
 def build_recommendations(history: UserHistory, items: Mapping[str, ItemInfo],
                           trending: Mapping[str, Sequence[TrendingEntry]], snapshot: Snapshot | None,
-                          config: HandlerConfig, weights: Mapping[str, float] | None = None) -> dict:
-    """The stored item: deterministic in its inputs (times are event times, never 'now')."""
+                          config: HandlerConfig, weights: Mapping[str, float] | None = None,
+                          now_seconds: float | None = None) -> dict:
+    """The stored item: deterministic in its inputs, but for `ttl`.
+
+    `updated_at` is the newest event's time, never 'now'; `history_revision` and
+    `snapshot_generation` say what the item was computed from (they order writes of the
+    same `updated_at`, see `recommendations_order`). Only `ttl` reads the wall clock
+    (`now_seconds`, default now), so that no write is born expired (see `expiry`).
+    """
     newest = history.newest_micros or 0
     return {
         "user_id": history.user_id,
         "items": recommend(history, items, trending, config.scoring, weights),
         "model_version": f"{SCORER_VERSION}+{snapshot.version if snapshot else 'none'}",
         "updated_at": micros_to_iso(newest),
-        "ttl": int(newest // 1_000_000 + config.recs_ttl_days * 86_400),
+        "ttl": expiry(newest, config.recs_ttl_days, time.time() if now_seconds is None else now_seconds),
+        "history_revision": history.revision,
+        "snapshot_generation": snapshot.generation if snapshot else 0,
     }
 
 
 class Refresher:
     def __init__(self, store: RecommendationStore, config: HandlerConfig = HandlerConfig(),
-                 clock=time.monotonic) -> None:
+                 clock=time.monotonic, wall_clock=time.time) -> None:
         self.store = store
         self.config = config
         self._clock = clock
+        self._wall_clock = wall_clock  # for expiry times only
         self._snapshot: Snapshot | None = None
         self._snapshot_read_at: float | None = None
         # Warm-Lambda caches of the current generation: products (None: unknown to it) and scopes.
@@ -148,6 +159,7 @@ class Refresher:
             return
         limits = self.config.history_limits
         snapshot = self.snapshot()
+        now = self._wall_clock()
         stored = self.store.get_histories([u.user_id for u in updates])
         merged = {u.user_id: merge_history(stored[u.user_id], u.events, u.purchases, limits) for u in updates}
         weights = {uid: seed_weights(h, self.config.scoring) for uid, h in merged.items()}
@@ -157,17 +169,17 @@ class Refresher:
         for u in updates:
             try:
                 yield u.user_id, self._apply(u, stored[u.user_id], merged[u.user_id], weights[u.user_id], snapshot,
-                                             items, trending)
+                                             items, trending, now)
             except Exception as exc:  # noqa: BLE001 - the caller decides what a failure means
                 yield u.user_id, exc
 
     def _apply(self, update: UserUpdate, stored: UserHistory, merged: UserHistory, weights: Mapping[str, float],
-               snapshot: Snapshot | None, items: dict, trending: dict) -> Refreshed:
+               snapshot: Snapshot | None, items: dict, trending: dict, now: float) -> Refreshed:
         limits = self.config.history_limits
         for attempt in range(_CONFLICT_ATTEMPTS):
             if not merged.same_content(stored):
                 try:
-                    merged = self.store.save_history(merged, history_ttl(merged, limits))
+                    merged = self.store.save_history(merged, history_ttl(merged, limits, now))
                 except HistoryConflict:
                     if attempt == _CONFLICT_ATTEMPTS - 1:
                         raise
@@ -181,7 +193,7 @@ class Refresher:
         fresh = set(map(_EVENT_ID, update.events)).difference(map(_EVENT_ID, stored.events))
         if not merged.events and not merged.purchases:
             return Refreshed(update.user_id, len(fresh), len(update.events) - len(fresh), False, None)
-        recs = build_recommendations(merged, items, trending, snapshot, self.config, weights)
+        recs = build_recommendations(merged, items, trending, snapshot, self.config, weights, now)
         written = self.store.put_recommendations(recs)
         return Refreshed(update.user_id, len(fresh), len(update.events) - len(fresh), written, recs)
 

@@ -26,7 +26,10 @@ def parse_iso_with_zone(text: str) -> datetime:
     refuses to guess the zone of a click.
     """
     local, offset_minutes = _parse(text)
-    return (local - timedelta(minutes=offset_minutes)).replace(tzinfo=timezone.utc)
+    try:
+        return (local - timedelta(minutes=offset_minutes)).replace(tzinfo=timezone.utc)
+    except OverflowError:  # e.g. 9999-12-31T23:59:59-01:00: a valid local time, but no UTC one
+        raise ValueError(f"{text!r} is outside the calendar once in UTC") from None
 
 
 def _parse(text: str) -> tuple[datetime, int]:
@@ -89,7 +92,7 @@ def iso_to_micros(text: str) -> int:
     micros = (((local.toordinal() - _EPOCH_ORDINAL) * 86_400 + local.hour * 3_600 + local.minute * 60 + local.second)
               * 1_000_000 + local.microsecond - offset_minutes * 60_000_000)
     if not _MIN_MICROS <= micros <= _MAX_MICROS:  # outside datetime's range: fail as parse_iso_with_zone does
-        return to_micros(parse_iso_with_zone(text))
+        return to_micros(parse_iso_with_zone(text))  # (a ValueError, whatever the calendar edge)
     return micros
 
 
@@ -105,3 +108,9 @@ def micros_to_iso(micros: int) -> str:
     t = from_micros(micros)
     return (f"{t.year:04d}-{t.month:02d}-{t.day:02d}T{t.hour:02d}:{t.minute:02d}:{t.second:02d}"
             f".{t.microsecond:06d}Z")
+
+
+# Producer clocks may run ahead of the stream's: an event time later than its record's
+# arrival plus this is in the future, and refused. The batch path (recmart.transforms.events)
+# uses the same tolerance against Firehose's arrival time.
+FUTURE_SKEW_MINUTES = 60

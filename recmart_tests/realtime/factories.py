@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timezone
+
 from recmart.realtime.kinesis import Shard, batch_event
+
+# When the records of `kinesis_batch` arrived (after every event time the tests use), so
+# that the tests do not depend on the wall clock.
+ARRIVAL = datetime(2026, 12, 1, tzinfo=timezone.utc).timestamp()
 
 
 def click(event_id: str, product_id: str, user_id: str | None = "u1", event_type: str = "view",
@@ -36,6 +42,6 @@ def product_rows(n_products: int, category=lambda i: "Apparel" if i % 2 == 0 els
 
 
 def kinesis_batch(clicks: list, shard: Shard | None = None) -> tuple[dict, list[dict]]:
-    shard = shard or Shard()
+    shard = shard or Shard(arrival_seconds=ARRIVAL)
     records = [shard.record(c) for c in clicks]
     return batch_event(records), records

@@ -54,6 +54,11 @@ ENTRY = {"product_id": "P1", "score": 0.5, "reason": "r"}
     recs(items=[{"score": 0.5, "product_id": "P1", "reason": "r"}]), recs(items=[dict(ENTRY, extra=1)]),
     recs(items=[{"product_id": "P1"}]), recs(items=["abc"]), recs(items=[None]), recs(items=[dict(ENTRY, reason=3)]),
     recs(items=[dict(ENTRY, product_id="\ud800")]),
+    # The shape the handler writes (with what orders writes of the same updated_at), and odd ones.
+    recs(history_revision=3, snapshot_generation=2), recs(history_revision=3, snapshot_generation=2, ttl=True),
+    recs(history_revision=True, snapshot_generation=2), recs(history_revision=3, snapshot_generation=2.0),
+    recs(history_revision=3), recs(snapshot_generation=2, history_revision=3),
+    recs(history_revision=3, snapshot_generation=2, items=[dict(ENTRY, score=math.nan)]),
 ])
 def test_recommendations_text_is_json_dumps(item):
     assert outcome(recommendations_json, item) == outcome(compact, item)

@@ -226,7 +226,7 @@ class RecommendationStore(ABC):
             if merged.same_content(stored):
                 return stored
             try:
-                return self.save_history(merged, history_ttl(merged, limits))
+                return self.save_history(merged, history_ttl(merged, limits, time.time()))
             except HistoryConflict:
                 if attempt == attempts - 1:
                     raise
@@ -247,8 +247,10 @@ class RecommendationStore(ABC):
 
     @abstractmethod
     def put_recommendations(self, recommendations: dict) -> bool:
-        """Store them unless the stored ones are newer (by `updated_at`); True if written.
+        """Store them unless the stored ones are newer; True if written.
 
+        Newer is a total order, so that the final item does not depend on the order in
+        which two writers (say two handler instances) arrive: `recommendations_order`.
         Writing the same item twice leaves the same item: replays are harmless.
         """
 
@@ -271,7 +273,29 @@ class RecommendationStore(ABC):
         self.close()
 
 
-def history_ttl(history: UserHistory, limits: HistoryLimits) -> int:
-    """Epoch second after which a history is stale: its newest event plus the history window."""
-    newest = history.newest_micros or 0
-    return int(newest // 1_000_000 + limits.max_age_days * 86_400)
+def expiry(newest_micros: int | None, days: float, now_seconds: float) -> int:
+    """A `ttl` (epoch second): `days` after the newest event, and never less than `days` from now.
+
+    The event-based part keeps a live user's items for the window after their last
+    click; the wall-clock floor means that a write is never born expired (a replayed or
+    backfilled day would otherwise be deleted by DynamoDB's TTL as soon as it is written).
+    """
+    return int(max((newest_micros or 0) // 1_000_000, now_seconds) + days * 86_400)
+
+
+def history_ttl(history: UserHistory, limits: HistoryLimits, now_seconds: float) -> int:
+    """Epoch second after which a history is stale: see `expiry` (the history window)."""
+    return expiry(history.newest_micros, limits.max_age_days, now_seconds)
+
+
+def recommendations_order(recommendations: Mapping) -> tuple[str, int, int]:
+    """What makes stored recommendations newer than others: a total order, the same in both stores.
+
+    (`updated_at`, the history revision they were computed from, the snapshot generation):
+    the newest event first; on a tie, the recommendations of the later history (a history
+    revision only ever adds to the one before), then of the later snapshot. Equal keys mean
+    the same history and snapshot, so the same recommendations (but for `ttl`). Items
+    without the last two (written before they existed) count as 0.
+    """
+    return (recommendations["updated_at"], int(recommendations.get("history_revision", 0)),
+            int(recommendations.get("snapshot_generation", 0)))

@@ -2,8 +2,9 @@
 
 Reads of many keys are one BatchGetItem per 100 keys (never one GetItem per product),
 snapshot loads are BatchWriteItem per 25, and the writes that must not race are
-conditional: a user's history on its revision, recommendations on `updated_at`, the
-snapshot pointer on the generation it replaces.
+conditional: a user's history on its revision, recommendations on (`updated_at`,
+`history_revision`, `snapshot_generation`) (see `recommendations_order`), the snapshot
+pointer on the generation it replaces.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from recmart.realtime.store.base import (
     Snapshot,
     StoreError,
     TrendingEntry,
+    recommendations_order,
 )
 from recmart.realtime.store.dynamodb_tables import DynamoTables
 
@@ -36,6 +38,7 @@ _BATCH_GET = 100  # BatchGetItem's limit
 _BATCH_WRITE = 25  # BatchWriteItem's limit
 _UNPROCESSED_ATTEMPTS = 6
 _SLOT_ATTRIBUTES = "g1, d1, g0, d0"
+_ORDER_ATTRIBUTES = ("history_revision", "snapshot_generation")
 
 
 def default_client(region: str | None = None, endpoint_url: str | None = None):
@@ -243,7 +246,7 @@ class DynamoDBStore(RecommendationStore):
             item = self.client.get_item(TableName=self.tables.recommendations, Key={"user_id": _s(user_id)}).get("Item")
         if not item:
             return None
-        return {
+        recs = {
             "user_id": item["user_id"]["S"],
             "items": [
                 {"product_id": m["M"]["product_id"]["S"], "score": float(m["M"]["score"]["N"]),
@@ -254,6 +257,10 @@ class DynamoDBStore(RecommendationStore):
             "updated_at": item["updated_at"]["S"],
             "ttl": int(item["ttl"]["N"]),
         }
+        for name in _ORDER_ATTRIBUTES:  # absent from items written before they existed
+            if name in item:
+                recs[name] = int(item[name]["N"])
+        return recs
 
     def put_recommendations(self, recommendations: dict) -> bool:
         # Native DynamoDB types, so the website (any language) reads them without our code.
@@ -267,13 +274,23 @@ class DynamoDBStore(RecommendationStore):
             "updated_at": _s(recommendations["updated_at"]),
             "ttl": _n(int(recommendations["ttl"])),
         }
+        for name in _ORDER_ATTRIBUTES:
+            if name in recommendations:
+                item[name] = _n(int(recommendations[name]))
+        updated_at, revision, generation = recommendations_order(recommendations)
         try:
             with self._errors("PutItem recommendations"):
                 self.client.put_item(
                     TableName=self.tables.recommendations, Item=item,
+                    # (updated_at, history_revision, snapshot_generation) >= the stored ones, a
+                    # missing attribute counting as 0 (as it does for the new item: values are >= 0).
                     # Canonical times have a fixed width, so string order is time order.
-                    ConditionExpression="attribute_not_exists(user_id) OR updated_at <= :u",
-                    ExpressionAttributeValues={":u": _s(recommendations["updated_at"])},
+                    ConditionExpression=(
+                        "attribute_not_exists(user_id) OR updated_at < :u OR (updated_at = :u AND ("
+                        "attribute_not_exists(history_revision) OR history_revision < :r OR (history_revision = :r "
+                        "AND (attribute_not_exists(snapshot_generation) OR snapshot_generation <= :g))))"
+                    ),
+                    ExpressionAttributeValues={":u": _s(updated_at), ":r": _n(revision), ":g": _n(generation)},
                 )
         except StoreError as exc:
             if _conditional_failed(exc):

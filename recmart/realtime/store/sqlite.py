@@ -27,6 +27,7 @@ from recmart.realtime.store.base import (
     Snapshot,
     StoreError,
     TrendingEntry,
+    recommendations_order,
 )
 
 DEFAULT_PATH = "./.recmart/recommendations.sqlite"
@@ -46,10 +47,13 @@ CREATE TABLE IF NOT EXISTS recent_history (
     user_id TEXT PRIMARY KEY, revision INTEGER NOT NULL, events TEXT NOT NULL,
     purchases TEXT NOT NULL, ttl INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS recommendations (
-    user_id TEXT PRIMARY KEY, updated_at TEXT NOT NULL, ttl INTEGER NOT NULL, item TEXT NOT NULL);
+    user_id TEXT PRIMARY KEY, updated_at TEXT NOT NULL, ttl INTEGER NOT NULL, item TEXT NOT NULL,
+    history_revision INTEGER NOT NULL DEFAULT 0, snapshot_generation INTEGER NOT NULL DEFAULT 0);
 """
+# Columns added since the first schema: files written before them get them (default 0) on open.
+_ADDED_COLUMNS = {"recommendations": ("history_revision", "snapshot_generation")}
 _SLOT_TABLES = {ITEMS: ("items", "product_id"), "trending": ("trending", "scope")}
-_RECS_KEYS = ("user_id", "items", "model_version", "updated_at", "ttl")
+_RECS_KEYS = ("user_id", "items", "model_version", "updated_at", "ttl", "history_revision", "snapshot_generation")
 _ENTRY_KEYS = ("product_id", "score", "reason")
 
 
@@ -62,7 +66,8 @@ def recommendations_json(recs: dict) -> str:
     is not a finite float, a ttl that is not an int, ...) goes through json.dumps.
     """
     try:
-        if tuple(recs) == _RECS_KEYS and type(recs["ttl"]) is int and type(recs["items"]) is list:
+        if (tuple(recs) == _RECS_KEYS and type(recs["ttl"]) is int and type(recs["items"]) is list
+                and type(recs["history_revision"]) is int and type(recs["snapshot_generation"]) is int):
             entries = []
             for e in recs["items"]:
                 if tuple(e) != _ENTRY_KEYS:
@@ -75,7 +80,8 @@ def recommendations_json(recs: dict) -> str:
             else:
                 return (f'{{"user_id":{_str(recs["user_id"])},"items":[{",".join(entries)}],'
                         f'"model_version":{_str(recs["model_version"])},"updated_at":{_str(recs["updated_at"])},'
-                        f'"ttl":{recs["ttl"]}}}')
+                        f'"ttl":{recs["ttl"]},"history_revision":{recs["history_revision"]},'
+                        f'"snapshot_generation":{recs["snapshot_generation"]}}}')
     except TypeError:  # _str of something that is not a str, or entries that are not dicts
         pass
     return json.dumps(recs, separators=(",", ":"))
@@ -92,9 +98,21 @@ class SqliteStore(RecommendationStore):
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")  # durable at checkpoints; WAL keeps it consistent
         self._db.executescript(_SCHEMA)
+        self._add_columns()
         # One cursor for the per-click statements: Connection.execute would make (and
         # register, by weak reference) a new cursor for every statement.
         self._cursor = self._db.cursor()
+
+    def _add_columns(self) -> None:
+        for table, columns in _ADDED_COLUMNS.items():
+            have = {row[1] for row in self._db.execute(f"PRAGMA table_info({table})")}
+            for column in columns:
+                if column not in have:
+                    try:
+                        self._db.execute(f"ALTER TABLE {table} ADD COLUMN {column} INTEGER NOT NULL DEFAULT 0")
+                    except sqlite3.OperationalError as exc:  # another process added it first
+                        if "duplicate column" not in str(exc):
+                            raise
 
     def close(self) -> None:
         with self._lock:
@@ -256,12 +274,18 @@ class SqliteStore(RecommendationStore):
 
     def put_recommendations(self, recommendations: dict) -> bool:
         item = recommendations_json(recommendations)
-        row = (recommendations["user_id"], recommendations["updated_at"], int(recommendations["ttl"]), item)
-        # Conditional like DynamoDB's: never replace newer recommendations with older ones.
+        updated_at, revision, generation = recommendations_order(recommendations)
+        row = (recommendations["user_id"], updated_at, int(recommendations["ttl"]), item, revision, generation)
+        # Conditional like DynamoDB's: never replace newer recommendations with older ones,
+        # newer being the total order of `recommendations_order` (row values compare in order).
         return bool(self._write(
-            "INSERT INTO recommendations VALUES (?, ?, ?, ?) ON CONFLICT (user_id) DO UPDATE SET "
-            "updated_at = excluded.updated_at, ttl = excluded.ttl, item = excluded.item "
-            "WHERE excluded.updated_at >= recommendations.updated_at", row))
+            "INSERT INTO recommendations (user_id, updated_at, ttl, item, history_revision, snapshot_generation) "
+            "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (user_id) DO UPDATE SET "
+            "updated_at = excluded.updated_at, ttl = excluded.ttl, item = excluded.item, "
+            "history_revision = excluded.history_revision, snapshot_generation = excluded.snapshot_generation "
+            "WHERE (excluded.updated_at, excluded.history_revision, excluded.snapshot_generation) "
+            ">= (recommendations.updated_at, recommendations.history_revision, recommendations.snapshot_generation)",
+            row))
 
     def purge_expired(self, now_epoch: float | None = None) -> int:
         """Delete what DynamoDB's TTL would have deleted (the local store has no TTL of its own)."""
