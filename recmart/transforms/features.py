@@ -15,16 +15,11 @@ import datetime as dt
 from pyspark.sql import Column, DataFrame, Window
 from pyspark.sql import functions as F
 
+# The constants are the declared step's (pyspark-free), still importable from here.
+from recmart.steps.feature_rows import CATALOGUE_ATTRIBUTES, FAVOURITES, HORIZONS, WINDOW_DAYS  # noqa: F401
 from recmart.tables import INTERACTION_FEATURES, ITEM_FEATURES, USER_FEATURES
 from recmart.transforms.trends import TrendSettings, product_trends, weighted_interactions
 
-WINDOW_DAYS = 30
-HORIZONS = (1, 7, 30)
-CATALOGUE_ATTRIBUTES = (
-    "gender", "master_category", "sub_category", "article_type", "base_colour", "season", "year", "usage", "price",
-)
-FAVOURITES = {"master_category": "favourite_master_category", "article_type": "favourite_article_type",
-              "base_colour": "favourite_colour"}
 _MONEY = "decimal(18,2)"
 
 

@@ -17,37 +17,19 @@ heaviest users (a bot that touches 10,000 products counts as a user with N). The
 generated within each user's list, once per unordered pair (i < j), with no self-join, and
 mirrored after aggregation; both top-N (per user) and top-K (per product) are bounded
 aggregates, so no list is ever longer than N or K and nothing is sorted globally.
+
+The step the assets run is declared in `recmart.steps.item_neighbours` (the same definitions
+in portable SQL, on DuckDB or Spark); this transform is the reference the parity suite
+compares it with.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from pyspark.sql import DataFrame, Window
 from pyspark.sql import functions as F
 
+from recmart.steps.item_neighbours import NeighbourSettings  # noqa: F401  (declared with the step)
 from recmart.tables import ITEM_NEIGHBOURS
-
-
-@dataclass(frozen=True)
-class NeighbourSettings:
-    top_k: int = 50  # neighbours kept per product
-    max_items_per_user: int = 50  # N: a user's best N products take part; pairs per user <= N(N-1)/2
-    # sim x co_users / (co_users + shrinkage). On the sample store's quality report, raising it
-    # (0, 2, 10, 20, 50) raised HR@10 and MRR@20 and lowered catalogue coverage; 20 keeps most
-    # of the gain with about 30 % of the catalogue recommended.
-    shrinkage: float = 20.0
-    min_co_users: int = 1
-
-    def __post_init__(self) -> None:
-        if self.top_k < 1:
-            raise ValueError(f"top_k must be at least 1, got {self.top_k}")
-        if self.max_items_per_user < 2:
-            raise ValueError(f"max_items_per_user must be at least 2 (a pair), got {self.max_items_per_user}")
-        if self.shrinkage < 0:
-            raise ValueError(f"shrinkage cannot be negative, got {self.shrinkage}")
-        if self.min_co_users < 1:
-            raise ValueError(f"min_co_users must be at least 1, got {self.min_co_users}")
 
 
 def product_index(scores: DataFrame) -> DataFrame:

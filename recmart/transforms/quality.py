@@ -22,26 +22,20 @@ Reading the report (one row per recommender and day):
 The neighbours should beat popularity on hr_at_20 while covering much more of the catalogue.
 When they stop beating it (the non-blocking check warns), suspect the neighbours' inputs
 (a short or broken score window, few co-interactions) before the users' tastes.
+
+The step the assets run is declared in `recmart.steps.recommendation_quality` (the same
+definitions in portable SQL, on DuckDB or Spark); this transform is the reference the parity
+suite compares it with.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from pyspark.sql import DataFrame, Window
 from pyspark.sql import functions as F
 
+# Declared with the step (`recmart.steps.recommendation_quality`), the one the assets run.
+from recmart.steps.recommendation_quality import LIST_LENGTH, RECOMMENDERS, QualitySettings  # noqa: F401
 from recmart.tables import RECOMMENDATION_QUALITY
-
-LIST_LENGTH = 20
-RECOMMENDERS = ("item_neighbours", "trending", "popularity")
-
-
-@dataclass(frozen=True)
-class QualitySettings:
-    seed_items: int = 20  # a user's best products of D-1 that seed the neighbour recommender
-    # A global list is cut at 20 + this many before each user's purchases are removed.
-    global_list_slack: int = 40
 
 
 def _top(candidates: DataFrame, bought: DataFrame) -> DataFrame:

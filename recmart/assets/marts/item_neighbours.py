@@ -1,25 +1,26 @@
-"""item_neighbours[D]: each product's top-K related products from the day's interaction scores."""
+"""item_neighbours[D]: each product's top-K related products from the day's interaction scores.
 
-
-import dataclasses
+The step is declared in `recmart.steps.item_neighbours`; the materialisation carries its
+bounded pair counts (the candidate pairs, and the bound (N-1)/2 per kept user item they obey).
+"""
 
 import dagster as dg
 from pydantic import Field
 
-from recmart.assets.curated.interaction_scores import interaction_scores
 from recmart.assets.marts import item_neighbours_job
-from recmart.assets.steps import run_spark_step, spark_locations, table_metadata
+from recmart.assets.steps import run_step, step_deps, table_metadata
 from recmart.partitions import DAILY
+from recmart.resources.engine import StepEngine
 from recmart.resources.lake import Lake
 from recmart.resources.spark import SparkStepRunner
-from recmart.tables import INTERACTION_SCORES, ITEM_NEIGHBOURS
-from recmart.transforms.neighbours import NeighbourSettings
+from recmart.steps.item_neighbours import STEP, NeighbourSettings
+from recmart.tables import ITEM_NEIGHBOURS
 
 _DEFAULTS = NeighbourSettings()
 
 
 class NeighbourConfig(dg.Config):
-    """How many neighbours to keep and how the pair count is bounded (see transforms/neighbours.py)."""
+    """How many neighbours to keep and how the pair count is bounded (see steps/item_neighbours.py)."""
 
     top_k: int = Field(_DEFAULTS.top_k, ge=1, le=500, description="neighbours kept per product")
     max_items_per_user: int = Field(
@@ -33,20 +34,23 @@ class NeighbourConfig(dg.Config):
 @dg.asset(
     partitions_def=DAILY,
     group_name="marts",
-    kinds={"spark", "parquet"},
+    kinds={"sql", "parquet"},
     # The scores of D already cover the trailing window, so the neighbours of D need only them.
-    deps=[interaction_scores],
+    deps=step_deps(STEP),
     description=ITEM_NEIGHBOURS.doc,
     metadata=table_metadata(ITEM_NEIGHBOURS),
 )
 def item_neighbours(
-    context: dg.AssetExecutionContext, config: NeighbourConfig, lake: Lake, spark: SparkStepRunner
+    context: dg.AssetExecutionContext, config: NeighbourConfig, lake: Lake, engine: StepEngine,
+    spark: SparkStepRunner,
 ) -> dg.MaterializeResult:
-    day = context.partition_key
-    metrics = run_spark_step(
-        context, lake, spark, item_neighbours_job,
-        outputs={"item_neighbours": ITEM_NEIGHBOURS},
-        inputs={"interaction_scores": spark_locations(lake, INTERACTION_SCORES, [day])},
-        params=dataclasses.asdict(NeighbourSettings(**config.model_dump())),
+    settings = NeighbourSettings(**config.model_dump())
+    metrics = run_step(context, lake, engine, spark, STEP, item_neighbours_job, settings)
+    return dg.MaterializeResult(
+        metadata={
+            "dagster/row_count": metrics["item_neighbours"],
+            "products_with_scores": int(metrics["products"]["products_with_scores"]),
+            **{k: int(v) for k, v in metrics["pairs"].items()},
+            **{k: int(v) for k, v in metrics["neighbours"].items()},
+        }
     )
-    return dg.MaterializeResult(metadata={"dagster/row_count": metrics.pop("rows"), **metrics})

@@ -1,32 +1,23 @@
 """recommendation_quality[D]: how well yesterday's recommenders predicted today's interactions.
 
-How to read it: see `recmart.transforms.quality` (one row per recommender and day; hit rates,
-MRR and catalogue coverage). The check `neighbours_beat_popularity` warns, without blocking
-anything, on a day the item-neighbour recommender's HR@20 is not above popularity's.
+The step is declared in `recmart.steps.recommendation_quality`, which says how to read the
+report (one row per recommender and day; hit rates, MRR and catalogue coverage). The check
+`neighbours_beat_popularity` warns, without blocking anything, on a day the item-neighbour
+recommender's HR@20 is not above popularity's.
 """
-
-
-import dataclasses
 
 import dagster as dg
 
-from recmart.assets.curated.interaction_matrix import interaction_matrix
-from recmart.assets.curated.interaction_scores import interaction_scores
-from recmart.assets.features.lake_inputs import catalogue_location, trailing, window_keys
 from recmart.assets.marts import recommendation_quality_job
-from recmart.assets.marts.item_neighbours import item_neighbours
-from recmart.assets.raw.transactions import raw_products
-from recmart.assets.steps import run_spark_step, spark_locations, table_metadata
+from recmart.assets.steps import run_step, step_deps, table_metadata
 from recmart.partitions import DAILY
+from recmart.resources.engine import StepEngine
 from recmart.resources.lake import Lake
 from recmart.resources.spark import SparkStepRunner
-from recmart.tables import (
-    INTERACTION_MATRIX, INTERACTION_SCORES, ITEM_NEIGHBOURS, RECOMMENDATION_QUALITY, TRENDING_PRODUCTS,
-)
-from recmart.transforms.quality import QualitySettings
+from recmart.steps.recommendation_quality import RECOMMENDERS, STEP, QualitySettings
+from recmart.tables import RECOMMENDATION_QUALITY
 
 _DEFAULTS = QualitySettings()
-_DAY_BEFORE = trailing(1, end_offset=-1)
 
 
 class QualityConfig(dg.Config):
@@ -37,33 +28,22 @@ class QualityConfig(dg.Config):
 @dg.asset(
     partitions_def=DAILY,
     group_name="marts",
-    kinds={"spark", "parquet"},
-    deps=[
-        interaction_matrix,  # the day judged
-        dg.AssetDep(interaction_scores, partition_mapping=_DAY_BEFORE),  # what was known the day before
-        dg.AssetDep(item_neighbours, partition_mapping=_DAY_BEFORE),
-        dg.AssetDep("trending_products", partition_mapping=_DAY_BEFORE),
-        dg.AssetDep(raw_products, partition_mapping=_DAY_BEFORE),
-    ],
+    kinds={"sql", "parquet"},
+    # The matrix of the day judged; the scores, neighbours, trends and catalogue of the day before.
+    deps=step_deps(STEP),
     description=RECOMMENDATION_QUALITY.doc,
     metadata=table_metadata(RECOMMENDATION_QUALITY),
 )
 def recommendation_quality(
-    context: dg.AssetExecutionContext, config: QualityConfig, lake: Lake, spark: SparkStepRunner
+    context: dg.AssetExecutionContext, config: QualityConfig, lake: Lake, engine: StepEngine,
+    spark: SparkStepRunner,
 ) -> dg.MaterializeResult:
-    day = context.partition_key
-    before = window_keys(day, 1, end_offset=-1)
-    catalogue = catalogue_location(lake, before[0]) or catalogue_location(lake, day)
-    metrics = run_spark_step(
-        context, lake, spark, recommendation_quality_job,
-        outputs={"recommendation_quality": RECOMMENDATION_QUALITY},
-        inputs={
-            "interaction_matrix": spark_locations(lake, INTERACTION_MATRIX, [day]),
-            "interaction_scores": spark_locations(lake, INTERACTION_SCORES, before),
-            "item_neighbours": spark_locations(lake, ITEM_NEIGHBOURS, before),
-            "trending_products": spark_locations(lake, TRENDING_PRODUCTS, before),
-            "catalogue": catalogue,
-        },
-        params=dataclasses.asdict(QualitySettings(**config.model_dump())),
+    settings = QualitySettings(**config.model_dump())
+    metrics = run_step(context, lake, engine, spark, STEP, recommendation_quality_job, settings)
+    # `<recommender>/<figure>`, as plain numbers (the UI plots them); a rate without users is left out.
+    figures = {
+        f"{name}/{k}": v for name in sorted(RECOMMENDERS) for k, v in metrics[name].items() if v is not None
+    }
+    return dg.MaterializeResult(
+        metadata={"dagster/row_count": metrics["recommendation_quality"], **figures}
     )
-    return dg.MaterializeResult(metadata={"dagster/row_count": metrics.pop("rows"), **metrics})
