@@ -94,7 +94,9 @@ def run_step(
     key = context.partition_key
     locations = {}
     for name, inp in step.inputs.items():
-        found = lake.partition_locations(inp.table, inp.keys(key, settings or step.default_settings()))
+        keys = inp.keys(key, settings or step.default_settings())
+        found = (lake.subpartition_locations(inp.table, keys, key) if inp.subpartition
+                 else lake.partition_locations(inp.table, keys))
         locations[name] = {max(found): found[max(found)]} if inp.newest_only and found else found
     read = {"partitions_read": {name: sorted(locs) for name, locs in locations.items()}}
     params = step.params(key, settings)

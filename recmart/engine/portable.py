@@ -35,7 +35,7 @@ ALLOWED_FUNCTIONS = {
     "count", "count_if", "date_diff", "explode", "exp", "first", "floor", "greatest", "if", "least", "length",
     "ln", "lower", "max", "min", "nullif", "pow", "regexp_extract", "regexp_like", "round",
     "row_number", "rank", "sha2", "sqrt", "struct", "substring", "sum", "to_date", "trim",
-    "try_cast", "upper", "isnan", "sign", "mod", "log",
+    "try_cast", "upper", "isnan", "sign", "mod", "log", "unix_micros", "timestamp_micros", "regexp_replace",
 }
 # sqlglot's names (its expression keys) for some of them, where they differ.
 _ALIASES = {
@@ -43,6 +43,7 @@ _ALIASES = {
     "tsordsdiff": "date_diff", "regexpextract": "regexp_extract", "regexplike": "regexp_like",
     "rlike": "regexp_like", "power": "pow", "rownumber": "row_number",
     "concatws": "concat_ws", "countif": "count_if", "trycast": "try_cast", "arraycontains": "array_contains",
+    "unixtotime": "timestamp_micros", "unixmicros": "unix_micros", "regexpreplace": "regexp_replace",
 }
 
 
@@ -94,9 +95,18 @@ class Transform:
 @functools.lru_cache(maxsize=None)
 def _parse(transform: str, statement: str, sql: str) -> exp.Expression:
     try:
-        return sqlglot.parse_one(sql, read=SOURCE_DIALECT)
+        tree = sqlglot.parse_one(sql, read=SOURCE_DIALECT)
     except sqlglot.errors.ParseError as exc:
         raise PortabilityError(f"transform {transform}.{statement}: not Spark SQL: {exc}") from None
+    return tree.transform(_known_functions)
+
+
+def _known_functions(node: exp.Expression) -> exp.Expression:
+    """Spark functions sqlglot's Spark reader leaves unknown, as the expressions they are,
+    so each dialect writes its own spelling (`timestamp_micros` is DuckDB's `make_timestamp`)."""
+    if isinstance(node, exp.Anonymous) and str(node.this).lower() == "timestamp_micros":
+        return exp.UnixToTime(this=node.expressions[0], scale=exp.UnixToTime.MICROS)
+    return node
 
 
 def _literal(value: Any) -> exp.Expression:
@@ -150,3 +160,14 @@ def check(transform: Transform) -> None:
             transform.render(dialect, dummy)
         except sqlglot.errors.UnsupportedError as exc:
             raise PortabilityError(f"transform {transform.name}: cannot be written for {dialect}: {exc}") from None
+
+
+def render_expression(sql: str, dialect: str, params: Mapping[str, Any]) -> str:
+    """One portable SQL expression (Spark SQL, `:name` placeholders) for `dialect`: for
+    engine-specific code that must compute exactly what a transform computes (ingest routes
+    records to days with the expression cleaning judges them by)."""
+    transform = Transform("expression", {"e": f"SELECT {sql}"}, ("e",), params=tuple(params))
+    check(transform)
+    tree = _parse(transform.name, "e", f"SELECT {sql}").copy()
+    bound = exp.replace_placeholders(tree, **{k: _literal(v) for k, v in params.items()})
+    return bound.selects[0].sql(dialect=dialect, unsupported_level=sqlglot.ErrorLevel.RAISE)

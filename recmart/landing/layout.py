@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 
 import pyarrow as pa
 import pyarrow.fs as pafs
@@ -36,3 +37,29 @@ def landing_key(arrival: dt.datetime, file_id: object, compress: bool = True) ->
     suffix = ".gz" if compress else ""
     return (f"{LANDING_CLICKSTREAM}/{t:%Y/%m/%d/%H}/"
             f"{CLICK_STREAM}-{STREAM_VERSION}-{t:%Y-%m-%d-%H-%M-%S}-{file_id}{suffix}")
+
+
+# The arrival time Firehose writes into every file name: ...-YYYY-MM-DD-HH-MM-SS-<uuid>[.gz]
+FIREHOSE_NAME_TIME = r"-(\d{4}-\d{2}-\d{2}-\d{2}-\d{2}-\d{2})-[^/]*$"
+# Firehose writes the hour folder from the same arrival time: a file named some other way
+# (dropped into the prefix by hand, say) arrives at the last second of its hour folder, or
+# of its day folder, rather than failing the day's run. The last second, not the first: the
+# file arrived after its events, which must not look as if they were in the future.
+HOUR_FOLDER = r"landing/clickstream/(\d{4}/\d{2}/\d{2}/\d{2})/"
+DAY_FOLDER = r"landing/clickstream/(\d{4}/\d{2}/\d{2})/"
+_ARRIVAL_RULES = ((FIREHOSE_NAME_TIME, "%Y-%m-%d-%H-%M-%S", 0), (HOUR_FOLDER, "%Y/%m/%d/%H", 3599),
+                  (DAY_FOLDER, "%Y/%m/%d", 86399))
+
+
+def arrival_time_of(key: str) -> dt.datetime:
+    """When a landed file arrived (UTC), from its landing key: the time in Firehose's file
+    name, else the last second of its hour folder, else of its day folder."""
+    for pattern, fmt, plus_seconds in _ARRIVAL_RULES:
+        found = re.search(pattern, key)
+        if found:
+            try:
+                t = dt.datetime.strptime(found.group(1), fmt).replace(tzinfo=dt.timezone.utc)
+            except ValueError:  # digits that are no time (month 13): the next rule
+                continue
+            return t + dt.timedelta(seconds=plus_seconds)
+    raise ValueError(f"{key}: not under landing/clickstream/YYYY/MM/DD/: no arrival time")

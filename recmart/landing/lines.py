@@ -1,23 +1,22 @@
-"""Counting landed records without Spark, for the exact reconciliation check."""
+"""Reading landed files as their lines, the way Spark's text reader splits them.
+
+A line ends at `\\n`, `\\r` or `\\r\\n` (Hadoop's line reader); a final line without an end
+is a line; an empty line between two ends is a line (cleaning quarantines it), so nothing
+that landed is left uncounted. A damaged gzip is read as far as it can be.
+"""
 
 from __future__ import annotations
 
 import zlib
+from collections.abc import Iterator
 
 import pyarrow.fs as pafs
 
 _CHUNK = 8 << 20
 
 
-def count_records(fs: pafs.FileSystem, path: str) -> tuple[int, str | None]:
-    """Lines in a landed file (gzip by its .gz name), counted the way Spark's text reader
-    splits, and why the file cannot be read to its end (None when it can).
-
-    A final line without a newline is a record; an empty line between newlines is a record
-    (cleaning quarantines it), so nothing that landed is left uncounted. A damaged gzip is
-    counted as far as it can be read.
-    """
-    count, last, damage = 0, b"\n", None
+def _chunks(fs: pafs.FileSystem, path: str, damage: list[str]) -> Iterator[bytes]:
+    """The file's bytes, inflated when its name ends .gz; why it stops early goes to `damage`."""
     with fs.open_input_stream(path, compression=None) as raw:
         inflate = zlib.decompressobj(16 + zlib.MAX_WBITS) if path.endswith(".gz") else None
         read_any = False
@@ -35,12 +34,28 @@ def count_records(fs: pafs.FileSystem, path: str) -> tuple[int, str | None]:
                         inflate = zlib.decompressobj(16 + zlib.MAX_WBITS)
                         chunk += inflate.decompress(rest)
                 except zlib.error as exc:
-                    damage, chunk = f"corrupt gzip: {exc}", b""
+                    damage.append(f"corrupt gzip: {exc}")
+                    return
             if chunk:
-                count += chunk.count(b"\n")
-                last = chunk[-1:]
-            if damage:
-                break
-        if inflate is not None and read_any and not damage and not inflate.eof:
-            damage = "truncated gzip: the file ends inside its compressed stream"
-    return count + (0 if last == b"\n" else 1), damage
+                yield chunk
+        if inflate is not None and read_any and not inflate.eof:
+            damage.append("truncated gzip: the file ends inside its compressed stream")
+
+
+def read_lines(fs: pafs.FileSystem, path: str) -> tuple[list[bytes], str | None]:
+    """The lines of a landed file (without their ends) and why it cannot be read to its end
+    (None when it can). `bytes.splitlines` ends lines exactly where Hadoop's reader does."""
+    damage: list[str] = []
+    data = b"".join(_chunks(fs, path, damage))
+    return data.splitlines(), (damage[0] if damage else None)
+
+
+def count_records(fs: pafs.FileSystem, path: str) -> tuple[int, str | None]:
+    """How many lines `read_lines` gives, counted in constant memory, and the damage."""
+    damage: list[str] = []
+    ends, crlf, last = 0, 0, b"\n"
+    for chunk in _chunks(fs, path, damage):
+        ends += chunk.count(b"\n") + chunk.count(b"\r")
+        crlf += chunk.count(b"\r\n") + (last == b"\r" and chunk[:1] == b"\n")
+        last = chunk[-1:]
+    return ends - crlf + (0 if last in (b"\n", b"\r") else 1), (damage[0] if damage else None)

@@ -9,4 +9,7 @@ from recmart.steps.step import REGISTRY, Input, Step
 __all__ = ["REGISTRY", "Input", "Step"]
 
 # Importing a step's module registers it.
-from recmart.steps import daily_sales, interaction_matrix, interaction_scores, trends  # noqa: E402,F401
+from recmart.steps import (  # noqa: E402,F401
+    cleaned_events, daily_sales, feature_rows, interaction_matrix, interaction_scores, item_neighbours,
+    recommendation_quality, trends,
+)

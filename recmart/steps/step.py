@@ -26,6 +26,9 @@ class Input:
     newest_only: bool = False
 
     plus_days: int = 0  # a window of setting `days` plus these (the day itself and its baseline)
+    # Of each partition, only its sub-partition named by the step's day (the raw records of
+    # every landing day that were assigned to the event day).
+    subpartition: bool = False
 
     def window_days(self, settings: Any) -> int:
         return (getattr(settings, self.days) if isinstance(self.days, str) else self.days) + self.plus_days

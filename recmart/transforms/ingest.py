@@ -10,6 +10,9 @@ from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
+from recmart.landing.layout import DAY_FOLDER as _DAY_FOLDER
+from recmart.landing.layout import FIREHOSE_NAME_TIME
+from recmart.landing.layout import HOUR_FOLDER as _HOUR_FOLDER
 from recmart.tables import CLICK_FIELDS, RAW_CLICKSTREAM
 from recmart.transforms.events import assigned_date, event_timestamp
 
@@ -19,16 +22,6 @@ _CORRUPT = "_corrupt_record"
 _AS_TEXT = T.StructType(
     [T.StructField(f, T.StringType()) for f in CLICK_FIELDS] + [T.StructField(_CORRUPT, T.StringType())]
 )
-# The arrival time Firehose writes into every file name: ...-YYYY-MM-DD-HH-MM-SS-<uuid>[.gz]
-FIREHOSE_NAME_TIME = r"-(\d{4}-\d{2}-\d{2}-\d{2}-\d{2}-\d{2})-[^/]*$"
-# Firehose writes the hour folder from the same arrival time: a file named some other way
-# (dropped into the prefix by hand, say) arrives at the last second of its hour folder, or
-# of its day folder, rather than failing the day's run. The last second, not the first: the
-# file arrived after its events, which must not look as if they were in the future.
-_HOUR_FOLDER = r"landing/clickstream/(\d{4}/\d{2}/\d{2}/\d{2})/"
-_DAY_FOLDER = r"landing/clickstream/(\d{4}/\d{2}/\d{2})/"
-
-
 # A landed file's key within the lake, from its URI: `s3://bucket/lake/landing/...` -> `landing/...`.
 _LANDING_KEY = r"(landing/.*)$"
 
@@ -104,7 +97,9 @@ def to_raw(lines: DataFrame, max_late_days: int, future_skew_minutes: int) -> Da
 
     `lines`: `line`, `source_file`, `arrival_time` (see `landed_lines`, `with_file_columns`).
     """
-    parsed = F.from_json("line", _AS_TEXT, {"mode": "PERMISSIVE", "columnNameOfCorruptRecord": _CORRUPT})
+    # Strict JSON, as DuckDB's reader: no single-quoted strings, no NaN or Infinity.
+    parsed = F.from_json("line", _AS_TEXT, {"mode": "PERMISSIVE", "columnNameOfCorruptRecord": _CORRUPT,
+                                            "allowSingleQuotes": "false", "allowNonNumericNumbers": "false"})
     df = lines.select(
         F.col("line").alias("record"),
         "source_file",
@@ -124,9 +119,7 @@ def to_raw(lines: DataFrame, max_late_days: int, future_skew_minutes: int) -> Da
         "record", "source_file", "arrival_time", corrupt.alias("corrupt"),
         *(F.when(~corrupt, F.col(f"j.{f}")).alias(f) for f in CLICK_FIELDS),
     )
-    event_date = assigned_date(
-        event_timestamp("event_time"), F.col("arrival_time"), max_late_days, future_skew_minutes
-    )
-    return df.withColumn("event_date", event_date).select(
+    event_date = assigned_date("_ts", "arrival_time", max_late_days, future_skew_minutes)
+    return df.withColumn("_ts", event_timestamp("event_time")).withColumn("event_date", event_date).select(
         *RAW_CLICKSTREAM.column_names, "event_date"
     )
