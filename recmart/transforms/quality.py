@@ -1,16 +1,7 @@
 """Offline quality of the recommenders: trained on days up to D-1, judged on day D.
 
-Judged users are those who interacted with a product on D and had interaction scores on
-D-1 (a history to recommend from); users new on D are counted as `cold_users` and not
-judged. Each recommender gives every judged user up to 20 products, never one the user
-bought in the score window (the serving rule); a *hit* is a recommended product the user
-interacted with on D.
-
-- item_neighbours: the user's best `seed_items` products of D-1 by score are the seeds; a
-  candidate scores sum(seed score x neighbour score) over the item_neighbours of D-1 (what
-  the real-time path does with recent clicks).
-- trending: the trending products of D-1 (scope 'all'), the same list for everyone.
-- popularity: the products with the most users in the interaction scores of D-1.
+Who is judged, what each recommender gives and what a hit is: see the step's definitions in
+`recmart.steps.recommendation_quality`, which this transform follows.
 
 Reading the report (one row per recommender and day):
 - hr_at_10 / hr_at_20: share of judged users with at least one hit in their top 10 / 20.
