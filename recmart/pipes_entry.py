@@ -1,4 +1,4 @@
-"""Entry point of a Spark job file launched through Dagster Pipes (spark-submit, Glue, EMR).
+"""Pipes side of the Spark entry point (`recmart.steps.spark_job`) launched by spark-submit, Glue or EMR.
 
 The launcher passes the step's spec as the Pipes extra `spec`; the job's metrics are
 reported back as a custom message `{"metrics": ...}`. A failure raises, so the remote run ends

@@ -5,7 +5,7 @@
 
 Inputs are synthesised directly with Spark (deterministic: every draw is a hash of ids and
 the seed), written to Parquet first, and the timed part is the step's own job file
-(`item_neighbours_job.run`, `feature_rows_job.run`) reading them, as the asset runs it.
+(`recmart.steps.spark_job.run` of item_neighbours and feature_rows) reading them, as the asset runs it.
 
 The size of a 30-day interaction_scores input at 10 M events/day (derivation in
 RESULTS.md): 100 M (user, product) rows from 6.6 M users (mean 15 products each, a
@@ -101,7 +101,7 @@ def synth_scores(spark, users: int, seed: int):
 
 
 def run_neighbours(spark, scale: float, work: Path, seed: int, params: dict) -> dict:
-    from recmart.assets.marts import item_neighbours_job
+    from recmart.steps import spark_job
     from recmart.tables import INTERACTION_SCORES
     from recmart.transforms.io import write_partition
 
@@ -112,9 +112,9 @@ def run_neighbours(spark, scale: float, work: Path, seed: int, params: dict) -> 
         rows = write_partition(synth_scores(spark, users, seed), INTERACTION_SCORES, str(src))
         print(f"  synthesised {rows:,} score rows for {users:,} users in {time.perf_counter() - t:.0f} s", flush=True)
     out = work / f"neighbours_{users}_{time.time_ns()}"
-    spec = {"partition": DAY.isoformat(), "inputs": {"interaction_scores": {DAY.isoformat(): str(src)}},
+    spec = {"step": "item_neighbours", "partition": DAY.isoformat(), "inputs": {"interaction_scores": {DAY.isoformat(): str(src)}},
             "outputs": {"item_neighbours": str(out)}, "params": params}
-    metrics, seconds, peak = timed(item_neighbours_job.run, spark, spec)
+    metrics, seconds, peak = timed(spark_job.run, spark, spec)
     rows_in = spark.read.parquet(str(src)).count()
     shutil.rmtree(out, ignore_errors=True)
     return {"scale": scale, "users": users, "score_rows": rows_in, "seconds": round(seconds, 1),
@@ -180,16 +180,16 @@ def synth_feature_inputs(spark, users: int, work: Path, seed: int) -> dict:
 
 
 def run_features(spark, users: int, work: Path, seed: int) -> dict:
-    from recmart.assets.features import feature_rows_job
+    from recmart.steps import spark_job
 
     t = time.perf_counter()
     inputs = synth_feature_inputs(spark, users, work, seed)
     print(f"  inputs ready in {time.perf_counter() - t:.0f} s", flush=True)
     matrix_rows = spark.read.parquet(*inputs["interaction_matrix"].values()).count()
     out = work / f"feature_out_{time.time_ns()}"
-    spec = {"partition": DAY.isoformat(), "inputs": inputs, "params": {},
+    spec = {"step": "feature_rows", "partition": DAY.isoformat(), "inputs": inputs, "params": {},
             "outputs": {k: str(out / k) for k in ("user_features", "item_features", "interaction_features")}}
-    metrics, seconds, peak = timed(feature_rows_job.run, spark, spec)
+    metrics, seconds, peak = timed(spark_job.run, spark, spec)
     shutil.rmtree(out, ignore_errors=True)
     return {"users": users, "matrix_rows_30d": matrix_rows, "seconds": round(seconds, 1),
             "peak_rss_gib": round(peak / 2**30, 2), **metrics}

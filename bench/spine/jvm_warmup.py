@@ -1,7 +1,7 @@
 """What a fresh JVM costs the first Spark job of a run: the raw step's Spark job, three times.
 
 In one Spark session (the spine's local settings): start the session; run the raw step's
-job (`raw_clickstream_job.run`) on one landed file (loads and compiles the classes the step
+job (`recmart.engine.spark_ingest.run`) on one landed file (loads and compiles the classes the step
 needs); then on the whole landing day twice. The first full pass is slower than the second by the JIT warm-up the
 hot paths (gzip, line splitting, JSON parsing, Parquet writing) still need: a cost every
 run pays once, whatever its size.
@@ -20,7 +20,7 @@ from pathlib import Path
 from pyspark.sql import SparkSession
 from spark_start import landed_files, timed_session
 
-from recmart.assets.raw import raw_clickstream_job
+from recmart.engine import spark_ingest
 from recmart.transforms.events import FUTURE_SKEW_MINUTES, MAX_LATE_DAYS
 
 
@@ -32,7 +32,7 @@ def derive_raw(spark: SparkSession, files: list[str], out: str) -> float:
         "params": {"max_late_days": MAX_LATE_DAYS, "future_skew_minutes": FUTURE_SKEW_MINUTES},
         "input_bytes": sum(Path(f).stat().st_size for f in files),
     }
-    return raw_clickstream_job.run(spark, spec)["job_seconds"]
+    return spark_ingest.run(spark, spec)["job_seconds"]
 
 
 def main() -> None:

@@ -3,14 +3,16 @@
 For each size (events per day) it seeds one day of sample data, then runs, each in a fresh
 process and measured by bench/measure.py (wall time, peak RSS of every process it starts):
   (1) the spine of `daily_refresh` for the day: `dagster asset materialize` of the raw layer,
-      cleaned events, the interaction matrix and scores (in-process executor, one Spark JVM)
-  (1m) the same with RECMART_EXECUTOR=multiprocess (a process, and a JVM, per step; only up
-      to --multiprocess-max events, it is there to show the cost of a JVM per step)
+      cleaned events, the interaction matrix and scores, on the default engine (DuckDB,
+      in-process executor)
+  (1m) the same with RECMART_EXECUTOR=multiprocess (a process per step; only up to
+      --multiprocess-max events)
   (1f) the whole `dagster job execute -j daily_refresh` (also features, marts and serving)
+  (1s) the spine on the Spark engine (RECMART_ENGINE=spark, one local Spark JVM; --spark)
   (2) bench/spine/naive_pyspark_matrix.py: schema inference, pivot, default shuffle settings
   (3) bench/spine/duckdb_matrix.py: the same matrix in DuckDB SQL
 and writes bench/spine/results-<sizes>.json; RESULTS.md quotes them with this command:
-  .venv/bin/python bench/spine/run_bench.py 1000000 10000000
+  .venv/bin/python bench/spine/run_bench.py 1000000 10000000 --spark --multiprocess-max 0
 """
 
 from __future__ import annotations
@@ -78,7 +80,7 @@ def run_stats(home: Path) -> dict:
         }
 
 
-def bench(size: int, out: Path, multiprocess_max: int, whole: bool = True) -> dict:
+def bench(size: int, out: Path, multiprocess_max: int, whole: bool = True, spark: bool = False) -> dict:
     where = out / f"n{size}"
     seeded = seed(size, where)
     lake = where / "lake"
@@ -89,16 +91,18 @@ def bench(size: int, out: Path, multiprocess_max: int, whole: bool = True) -> di
              "--select", SPINE, "--partition", DAY.isoformat()]
     whole_job = [str(REPO / ".venv/bin/dagster"), "job", "execute", "-m", "recmart.definitions", "-j", "daily_refresh",
              "--tags", json.dumps({"dagster/partition": DAY.isoformat()})]
-    runs = [("daily_refresh", "in_process", spine)]
+    runs = [("daily_refresh", "in_process", "duckdb", spine)]
     if size <= multiprocess_max:
-        runs.append(("daily_refresh_multiprocess", "multiprocess", spine))
+        runs.append(("daily_refresh_multiprocess", "multiprocess", "duckdb", spine))
     if whole:
-        runs.append(("daily_refresh_whole", "in_process", whole_job))
-    for name, executor, cmd in runs:
+        runs.append(("daily_refresh_whole", "in_process", "duckdb", whole_job))
+    if spark:
+        runs.append(("spine_spark", "in_process", "spark", spine))
+    for name, executor, engine, cmd in runs:
         home = Path(tempfile.mkdtemp(prefix="recmart-bench-home-"))
         shutil.copy(REPO / "dagster.yaml", home / "dagster.yaml")
         env = {**os.environ, "RECMART_LAKE": str(lake), "RECMART_SOURCE_DB": f"sqlite:///{where / 'source.db'}",
-               "DAGSTER_HOME": str(home), "RECMART_EXECUTOR": executor,
+               "DAGSTER_HOME": str(home), "RECMART_EXECUTOR": executor, "RECMART_ENGINE": engine,
                "RECMART_RECS_STORE": f"sqlite:///{where / 'recommendations.sqlite'}"}
         with open(where / f"{name}.log", "w") as log:
             m = measure(cmd, env=env, cwd=str(REPO), log=log)
@@ -117,10 +121,14 @@ def bench(size: int, out: Path, multiprocess_max: int, whole: bool = True) -> di
              "--out", str(where / "duckdb_out.parquet")], cwd=str(REPO), log=log))
     ours = results["daily_refresh"]
     ingest, ingest_job = ours["steps"].get("raw_clickstream"), ours.get("raw_job_seconds")
+    duck = results["duckdb"]["seconds"]
     results["summary"] = {
         "seconds_per_million_events": round(ours["seconds"] / size * 1e6, 2),
         "speedup_vs_naive": round(results["naive_pyspark"]["seconds"] / ours["seconds"], 2),
-        "ratio_to_duckdb": round(ours["seconds"] / results["duckdb"]["seconds"], 2),
+        "ratio_to_duckdb": round(ours["seconds"] / duck, 2),
+        "whole_ratio_to_duckdb": round(results["daily_refresh_whole"]["seconds"] / duck, 2) if whole else None,
+        "spark_spine_vs_naive": round(results["spine_spark"]["seconds"] / results["naive_pyspark"]["seconds"], 2)
+        if spark else None,
         # MB = 10^6 bytes of NDJSON. The step's time includes Dagster's own work around the
         # Spark job (publishing the partition); the job's time is the ingest alone.
         "ingest_mb_per_s": round(ndjson_bytes / 1e6 / ingest, 1) if ingest else None,
@@ -136,9 +144,10 @@ def main() -> None:
     p.add_argument("--multiprocess-max", type=int, default=1_000_000,
                    help="run (1m) up to this many events a day (0: never)")
     p.add_argument("--no-whole", action="store_true", help="leave out (1f), the whole daily_refresh")
+    p.add_argument("--spark", action="store_true", help="also (1s), the spine on the Spark engine")
     args = p.parse_args()
     out = Path(args.out)
-    all_results = [bench(n, out, args.multiprocess_max, not args.no_whole) for n in args.sizes]
+    all_results = [bench(n, out, args.multiprocess_max, not args.no_whole, args.spark) for n in args.sizes]
     name = REPO / "bench/spine" / f"results-{'-'.join(str(n) for n in args.sizes)}.json"
     name.write_text(json.dumps(all_results, indent=2))
     for r in all_results:
@@ -150,6 +159,7 @@ def main() -> None:
                           if "daily_refresh_whole" in r else None,
                           "naive_s": round(r["naive_pyspark"]["seconds"], 1),
                           "duckdb_s": round(r["duckdb"]["seconds"], 1),
+                          "spark_spine_s": round(r["spine_spark"]["seconds"], 1) if "spine_spark" in r else None,
                           "ours_peak_mb": r["daily_refresh"]["peak_tree_rss_mb"]}))
 
 

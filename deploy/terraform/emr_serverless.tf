@@ -1,4 +1,4 @@
-# EMR Serverless: the alternative runner of the same Spark job files (PipesEMRServerlessClient).
+# EMR Serverless: the alternative runner of the same Spark entry point (PipesEMRServerlessClient).
 # Jobs run as aws_iam_role.spark, with --conf spark.submit.pyFiles=<artifacts>/recmart.zip.
 resource "aws_emrserverless_application" "spark" {
   name          = local.emr_application_name

@@ -44,9 +44,9 @@ resource "aws_glue_security_configuration" "recmart" {
   }
 }
 
-# One Glue job per heavy Spark step, running the step's job file (recmart/**/<step>_job.py,
+# One Glue job per Spark step, all running the one driver script (recmart/steps/spark_job.py,
 # uploaded to <artifacts>/jobs/) with the recmart package on the Python path. Dagster starts
-# runs through Dagster Pipes (PipesGlueClient), passing the step's spec.
+# runs through Dagster Pipes (PipesGlueClient), passing the spec that names the step.
 resource "aws_glue_job" "spark_step" {
   for_each = toset(var.spark_steps)
 
@@ -62,7 +62,7 @@ resource "aws_glue_job" "spark_step" {
 
   command {
     name            = "glueetl"
-    script_location = "${local.job_scripts_uri}/${each.value}_job.py"
+    script_location = "${local.job_scripts_uri}/${var.spark_entry_script}"
     python_version  = "3"
   }
 

@@ -200,8 +200,13 @@ variable "dlq_retention_seconds" {
 
 # ---- Spark on Glue / EMR Serverless -----------------------------------------------------
 variable "spark_steps" {
-  description = "The heavy Spark steps; each gets a Glue job recmart-<step> running <artifacts>/jobs/<step>_job.py. Set by spark_steps.auto.tfvars.json, which deploy/generate_spark_steps.py writes from the code."
+  description = "The Spark steps; each gets a Glue job recmart-<step> running the one driver script <artifacts>/jobs/<spark_entry_script>. Set by spark_steps.auto.tfvars.json, which deploy/generate_spark_steps.py writes from the code."
   type        = list(string)
+}
+
+variable "spark_entry_script" {
+  description = "File name of the one Spark driver script every step runs (recmart/steps/spark_job.py, uploaded under <artifacts>/jobs/). Set by spark_steps.auto.tfvars.json."
+  type        = string
 }
 
 variable "glue_version" {

@@ -9,7 +9,6 @@ metrics into materialisation metadata.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from types import ModuleType
 
 import dagster as dg
 import pyarrow as pa
@@ -41,24 +40,26 @@ def run_spark_step(
     context: dg.AssetExecutionContext,
     lake: Lake,
     runner: SparkStepRunner,
-    job: ModuleType,
+    step: str,
     *,
     outputs: dict[str, Table],
     inputs: dict,
     params: dict,
     extra: dict | None = None,
 ) -> dict:
-    """Run a Spark job file for the context's partition and publish its outputs; its metrics."""
+    """Run the Spark step named `step` (of `recmart.steps.spark_job.SPARK_STEPS`) for the
+    context's partition and publish its outputs; its metrics."""
     key = context.partition_key
     staging = {name: lake.new_staging(t, key, context.run_id) for name, t in outputs.items()}
     spec = {
+        "step": step,
         "partition": key,
         "inputs": inputs,
         "outputs": {name: lake.spark_uri_of(uri) for name, uri in staging.items()},
         "params": params,
         **(extra or {}),
     }
-    metrics = runner.run_step(context, job, spec)
+    metrics = runner.run_step(context, step, spec)
     # Publish only after the whole step succeeded: a failed run leaves the previous version.
     for name, table in outputs.items():
         lake.publish(table, key, staging[name])
@@ -84,13 +85,11 @@ def run_step(
     engine: StepEngine,
     runner: SparkStepRunner,
     step: Step,
-    job: ModuleType,
     settings=None,
 ) -> dict:
     """Run a registered step for the context's partition on the chosen engine, publish its
     outputs once the whole step succeeded; its metrics, and under `partitions_read` the keys
-    of each input's partitions that existed. `job`: the step's Spark driver script (it hands
-    the spec to `recmart.steps.spark_job`)."""
+    of each input's partitions that existed."""
     key = context.partition_key
     locations = {}
     for name, inp in step.inputs.items():
@@ -102,11 +101,10 @@ def run_step(
     params = step.params(key, settings)
     if engine.engine == "spark":
         return read | run_spark_step(
-            context, lake, runner, job,
+            context, lake, runner, step.name,
             outputs=dict(step.outputs),
             inputs={n: {k: lake.spark_uri_of(u) for k, u in locs.items()} for n, locs in locations.items()},
             params={k: v for k, v in params.items() if k != "day"},  # the spec's partition is the day
-            extra={"step": step.name},
         )
     context.log.info(f"running step {step.name} on DuckDB")
     staging = {name: lake.new_staging(t, key, context.run_id) for name, t in step.outputs.items()}

@@ -1,12 +1,13 @@
-"""The artefacts a remote Spark step runs: the recmart package zip and the step's job script.
+"""The artefacts a remote Spark step runs: the recmart package zip and the one driver script.
 
 * `recmart.zip`: the `recmart` package plus `dagster_pipes` (pure Python, no dependencies),
   so a Spark driver needs nothing installed but PySpark and boto3 (Glue and EMR have both) to
   talk Dagster Pipes with the exact protocol version of the orchestrator. spark-submit ships
   it with `--py-files`, Glue with `--extra-py-files`, EMR Serverless with
   `spark.submit.pyFiles`.
-* `jobs/<step>_job.py`: a copy of `recmart/assets/<layer>/<step>_job.py`, run as the driver's
-  main script (Glue runs it from the job's ScriptLocation, EMR from the entry point).
+* `jobs/spark_job.py`: a copy of the one Spark entry point, `recmart/steps/spark_job.py`, run
+  as the driver's main script by every Spark step (Glue runs it from each step's job
+  ScriptLocation, EMR from the entry point); the spec it reads from Pipes names the step.
 
 The zip is built byte-for-byte reproducibly (sorted entries, fixed timestamps and modes), so
 its SHA-256 identifies the code version: uploads carry it as object metadata (`sha256`), and a
@@ -40,18 +41,8 @@ _SKIP_SUFFIXES = (".pyc", ".pyo")
 class Artifacts:
     root: Path
     package_zip: Path
-    scripts: dict[str, Path]  # step -> job script
+    script: Path  # the driver script every Spark step runs
     digests: dict[str, str]  # name relative to root -> sha256
-
-    def script_for(self, job_file: str | Path) -> tuple[Path, str]:
-        """(script to run, its sha256) for a job module's file: the packaged copy of a
-        recmart step, or the file itself for a job that is not part of the package."""
-        job_file = Path(job_file)
-        step = job_file.name.removesuffix("_job.py").removesuffix(".py")
-        packaged = self.scripts.get(step)
-        if packaged is not None and packaged.read_bytes() == job_file.read_bytes():
-            return packaged, self.digests[self.relative(packaged)]
-        return job_file, sha256_of(job_file)
 
     def relative(self, path: Path) -> str:
         return path.relative_to(self.root).as_posix()
@@ -82,10 +73,9 @@ def _package_files() -> list[tuple[Path, str]]:
     return sorted(files, key=lambda f: f[1])
 
 
-def job_scripts() -> dict[str, Path]:
-    """{step: job file} of every Spark step (`recmart/assets/<layer>/<step>_job.py`)."""
-    assets = Path(recmart.__file__).parent / "assets"
-    return {p.name.removesuffix("_job.py"): p for p in sorted(assets.glob("*/*_job.py"))}
+def entry_script() -> Path:
+    """The one Spark entry point's source (`recmart/steps/spark_job.py`)."""
+    return Path(recmart.__file__).parent / "steps" / "spark_job.py"
 
 
 def source_digest() -> str:
@@ -108,18 +98,17 @@ def build_package_zip(dest: Path) -> Path:
     return dest
 
 
-def build_artifacts(out_dir: Path | str) -> Artifacts:
-    """Build the package zip and copy the job scripts into `out_dir`."""
+def build_artifacts(out_dir: Path | str, entry: Path | None = None) -> Artifacts:
+    """Build the package zip and copy the driver script (`entry`, by default the one Spark
+    entry point) into `out_dir`."""
     root = Path(out_dir)
     package_zip = build_package_zip(root / PACKAGE_ZIP)
-    scripts = {}
-    for step, source in job_scripts().items():
-        target = root / JOBS_DIR / source.name
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(source, target)
-        scripts[step] = target
-    digests = {p.relative_to(root).as_posix(): sha256_of(p) for p in [package_zip, *scripts.values()]}
-    return Artifacts(root=root, package_zip=package_zip, scripts=scripts, digests=digests)
+    source = entry or entry_script()
+    script = root / JOBS_DIR / source.name
+    script.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(source, script)
+    digests = {p.relative_to(root).as_posix(): sha256_of(p) for p in [package_zip, script]}
+    return Artifacts(root=root, package_zip=package_zip, script=script, digests=digests)
 
 
 _BUILT: dict[str, Artifacts] = {}
@@ -171,7 +160,7 @@ def sync_artifact(s3, path: Path, uri: str, digest: str, *, upload: bool) -> boo
 
 
 def upload_artifacts(artifacts: Artifacts, artifacts_uri: str, s3) -> dict[str, str]:
-    """Upload the zip and every job script under `artifacts_uri`; {name: uri}."""
+    """Upload the zip and the driver script under `artifacts_uri`; {name: uri}."""
     uploaded = {}
     for name, digest in sorted(artifacts.digests.items()):
         uri = artifact_uri(artifacts_uri, name)

@@ -1,8 +1,9 @@
 """Spark steps outside the Dagster process, through Dagster Pipes.
 
-Each runner launches the step's job file (`recmart/assets/<layer>/<step>_job.py`, shipped
-with the package zip built by `recmart.aws.packaging`), passes the spec as the Pipes extra
-`spec`, and returns the metrics the job reports as a custom message:
+Each runner launches the one Spark entry point (`recmart/steps/spark_job.py`, shipped as the
+driver script beside the package zip built by `recmart.aws.packaging`), passes the spec,
+which names the step, as the Pipes extra `spec`, and returns the metrics the job reports as
+a custom message:
 
 * `SparkSubmitRunner`: `spark-submit` of the PySpark installation, against `local[*]` or a
   standalone master (`spark://host:7077`), through `PipesSubprocessClient`.
@@ -32,7 +33,6 @@ import uuid
 from abc import abstractmethod
 from contextlib import contextmanager
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import dagster as dg
@@ -48,7 +48,7 @@ from pydantic import Field
 
 from recmart.aws import packaging
 from recmart.aws.lake import split_s3_uri
-from recmart.resources.spark import SparkStepRunner, local_spark_config, step_name
+from recmart.resources.spark import SparkStepRunner, local_spark_config
 
 # Runtime SQL settings every remote session gets (sent as the Pipes extra `spark_conf` and
 # applied by recmart.pipes_entry): partitions are UTC days, and Parquet must stay readable
@@ -141,8 +141,8 @@ def _outcome(context: dg.AssetExecutionContext, reader: _RecordsHandler, invocat
     return reports[-1]
 
 
-def _pipes_extras(spec: dict, spark_conf: dict[str, str]) -> dict[str, Any]:
-    return {"spec": spec, "spark_conf": spark_conf}
+def _pipes_extras(step: str, spec: dict, spark_conf: dict[str, str]) -> dict[str, Any]:
+    return {"spec": {**spec, "step": step}, "spark_conf": spark_conf}
 
 
 # ---- (b) spark-submit ----------------------------------------------------------------------
@@ -206,11 +206,9 @@ class SparkSubmitRunner(SparkStepRunner):
         cmd += ["--py-files", str(package_zip), str(script)]
         return cmd
 
-    def run_step(self, context: dg.AssetExecutionContext, job: ModuleType, spec: dict) -> dict:
-        step = step_name(job)
+    def run_step(self, context: dg.AssetExecutionContext, step: str, spec: dict) -> dict:
         artifacts = packaging.current_artifacts()
-        script, _ = artifacts.script_for(job.__file__)
-        cmd = self.command(step, script, artifacts.package_zip)
+        cmd = self.command(step, artifacts.script, artifacts.package_zip)
         env = {"SPARK_HOME": self.spark_home or pyspark_home(), **self.env}
         env.setdefault("PYSPARK_PYTHON", self.python or sys.executable)
         reader = _FileMessageReader()
@@ -218,7 +216,7 @@ class SparkSubmitRunner(SparkStepRunner):
         run = f"spark-submit of step {step} on {self.master}"
         context.log.info(f"running Spark step {step}: {' '.join(cmd)}")
         try:
-            invocation = client.run(context=context, command=cmd, extras=_pipes_extras(spec, REMOTE_SQL_CONF))
+            invocation = client.run(context=context, command=cmd, extras=_pipes_extras(step, spec, REMOTE_SQL_CONF))
         except DagsterExecutionInterruptedError:
             raise
         except DagsterPipesExecutionError as exc:
@@ -229,14 +227,14 @@ class SparkSubmitRunner(SparkStepRunner):
 # ---- (c) Glue and EMR Serverless -------------------------------------------------------------
 class _AwsPipesRunner(SparkStepRunner):
     artifacts_uri: str = Field(
-        description="s3://bucket/prefix of the deploy artefacts: recmart.zip and jobs/<step>_job.py."
+        description="s3://bucket/prefix of the deploy artefacts: recmart.zip and jobs/spark_job.py."
     )
     pipes_uri: str = Field(description="s3://bucket/prefix for Pipes context and messages (an expiring prefix).")
     region: str | None = None
     endpoint_url: str | None = Field(None, description="AWS endpoint override (tests).")
     upload_artifacts: bool = Field(
         False,
-        description="Upload this code's zip and job script before each step (development stacks). "
+        description="Upload this code's zip and driver script before each step (development stacks). "
         "Otherwise the runner only checks that the uploaded ones are this code version.",
     )
     poll_interval_seconds: float = Field(10.0, description="How often the run state and Pipes messages are polled (and messages written).")
@@ -265,7 +263,11 @@ class _AwsPipesRunner(SparkStepRunner):
                 raise dg.Failure(description=str(exc)) from None
 
     @abstractmethod
-    def run_step(self, context: dg.AssetExecutionContext, job: ModuleType, spec: dict) -> dict: ...
+    def run_step(self, context: dg.AssetExecutionContext, step: str, spec: dict) -> dict: ...
+
+    @staticmethod
+    def _script(artifacts: packaging.Artifacts) -> tuple[Path, str]:
+        return artifacts.script, artifacts.digests[artifacts.relative(artifacts.script)]
 
 
 class GlueSparkRunner(_AwsPipesRunner):
@@ -274,8 +276,7 @@ class GlueSparkRunner(_AwsPipesRunner):
     job_name_prefix: str = Field("recmart-", description="Glue job of a step: <prefix><step>.")
     arguments: dict[str, str] = Field(default_factory=dict, description="Extra job-run arguments.")
 
-    def run_step(self, context: dg.AssetExecutionContext, job: ModuleType, spec: dict) -> dict:
-        step = step_name(job)
+    def run_step(self, context: dg.AssetExecutionContext, step: str, spec: dict) -> dict:
         job_name = f"{self.job_name_prefix}{step}"
         glue, s3 = self._client("glue"), self._client("s3")
         artifacts = packaging.current_artifacts()
@@ -283,7 +284,7 @@ class GlueSparkRunner(_AwsPipesRunner):
         # The job's own ScriptLocation (deploy/terraform/glue.tf) is where its script must be.
         script_uri = glue.get_job(JobName=job_name)["Job"]["Command"]["ScriptLocation"]
         self._sync(s3, context, {
-            script_uri: artifacts.script_for(job.__file__),
+            script_uri: self._script(artifacts),
             zip_uri: (artifacts.package_zip, artifacts.digests[packaging.PACKAGE_ZIP]),
         })
 
@@ -293,7 +294,7 @@ class GlueSparkRunner(_AwsPipesRunner):
         params = {"JobName": job_name, "Arguments": {"--extra-py-files": zip_uri, **self.arguments}}
         try:
             invocation = client.run(
-                context=context, start_job_run_params=params, extras=_pipes_extras(spec, REMOTE_SQL_CONF)
+                context=context, start_job_run_params=params, extras=_pipes_extras(step, spec, REMOTE_SQL_CONF)
             )
         except DagsterExecutionInterruptedError:
             raise
@@ -356,13 +357,12 @@ class EmrServerlessSparkRunner(_AwsPipesRunner):
             }
         return params
 
-    def run_step(self, context: dg.AssetExecutionContext, job: ModuleType, spec: dict) -> dict:
-        step = step_name(job)
+    def run_step(self, context: dg.AssetExecutionContext, step: str, spec: dict) -> dict:
         emr, s3 = self._client("emr-serverless"), self._client("s3")
         artifacts = packaging.current_artifacts()
         zip_uri = packaging.artifact_uri(self.artifacts_uri, packaging.PACKAGE_ZIP)
-        script = artifacts.script_for(job.__file__)
-        script_uri = packaging.artifact_uri(self.artifacts_uri, f"{packaging.JOBS_DIR}/{script[0].name}")
+        script = self._script(artifacts)
+        script_uri = packaging.artifact_uri(self.artifacts_uri, artifacts.relative(artifacts.script))
         self._sync(s3, context, {
             script_uri: script, zip_uri: (artifacts.package_zip, artifacts.digests[packaging.PACKAGE_ZIP]),
         })
@@ -379,7 +379,7 @@ class EmrServerlessSparkRunner(_AwsPipesRunner):
             invocation = client.run(
                 context=context,
                 start_job_run_params=self.start_params(context, step, script_uri, zip_uri),  # type: ignore[arg-type]
-                extras=_pipes_extras(spec, REMOTE_SQL_CONF),
+                extras=_pipes_extras(step, spec, REMOTE_SQL_CONF),
             )
         except DagsterExecutionInterruptedError:
             raise

@@ -1,7 +1,7 @@
 """The DuckDB engine's ingest: one landing day's Firehose files -> raw clickstream rows.
 
-Engine-specific, as the design allows (the Spark engine's is `recmart.transforms.ingest`);
-the parity suite does not yet run both on one set of files (docs/deploy.md lists the known
+Engine-specific, as the design allows (the Spark engine's is `recmart.engine.spark_ingest`);
+the parity suite runs both on one set of hand-written files (docs/deploy.md lists the known
 differences). Python reads the files (gzip by name, a damaged
 one as far as it goes, lines split where Spark's text reader splits them: the same code the
 reconciliation check counts with) and DuckDB parses the JSON and routes each record to its

@@ -1,7 +1,7 @@
 """The Spark engine: a step's SQL on a SparkSession (local mode, a cluster, Glue or EMR).
 
 The same transform text as the DuckDB engine, run by `spark.sql` as written. Inputs are read
-and outputs written as the PySpark job files do (`recmart.transforms.io`: the tables' Spark
+and outputs written as the Spark ingest does (`recmart.transforms.io`: the tables' Spark
 schemas, the partition column, Snappy Parquet in the output table's exact schema); each
 statement becomes a temporary view, cached when a later statement reads it, so it is
 computed once.

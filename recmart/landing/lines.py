@@ -2,7 +2,7 @@
 
 A line ends at `\\n`, `\\r` or `\\r\\n` (Hadoop's line reader); a final line without an end
 is a line; an empty line between two ends is a line (cleaning quarantines it), so nothing
-that landed is left uncounted. A damaged gzip is read as far as it can be.
+that landed is left uncounted; a byte order mark opening the file is dropped, as Hadoop does. A damaged gzip is read as far as it can be.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from collections.abc import Iterator
 import pyarrow.fs as pafs
 
 _CHUNK = 8 << 20
+_BOM = b"\xef\xbb\xbf"
 
 
 def _chunks(fs: pafs.FileSystem, path: str, damage: list[str]) -> Iterator[bytes]:
@@ -46,8 +47,12 @@ def read_lines(fs: pafs.FileSystem, path: str) -> tuple[list[bytes], str | None]
     """The lines of a landed file (without their ends) and why it cannot be read to its end
     (None when it can). `bytes.splitlines` ends lines exactly where Hadoop's reader does."""
     damage: list[str] = []
-    data = b"".join(_chunks(fs, path, damage))
-    return data.splitlines(), (damage[0] if damage else None)
+    lines = b"".join(_chunks(fs, path, damage)).splitlines()
+    # A UTF-8 byte order mark opening the file is not part of its first line: Hadoop's
+    # reader drops it too (a Windows program's export starts with one).
+    if lines and lines[0].startswith(_BOM):
+        lines[0] = lines[0][len(_BOM):]
+    return lines, (damage[0] if damage else None)
 
 
 def count_records(fs: pafs.FileSystem, path: str) -> tuple[int, str | None]:

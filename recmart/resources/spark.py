@@ -1,25 +1,20 @@
 """Running the heavy Spark steps.
 
-Every heavy step is a job file beside its asset (`*_job.py`) with a `run(spark, spec)`
-function: a JSON-able spec of input locations, output staging locations and parameters in,
-a dict of metrics out. `LocalSparkRunner` calls `run` in the Dagster process on the one
-SparkSession that dagster-pyspark's resource owns (one JVM per run, not per step); the
-Pipes runners launch the same file with spark-submit, on Glue or on EMR.
+A Spark step is run by name through the one Spark entry point, `recmart.steps.spark_job`:
+a JSON-able spec of the step's name, input locations, output staging locations and
+parameters in, a dict of metrics out. `LocalSparkRunner` calls its `run` in the Dagster
+process on the one SparkSession that dagster-pyspark's resource owns (one JVM per run, not
+per step); the Pipes runners launch the same file as the driver script with spark-submit,
+on Glue or on EMR.
 """
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from types import ModuleType
 from typing import Any
 
 import dagster as dg
 from dagster_pyspark import PySparkResource
-
-
-def step_name(job: ModuleType) -> str:
-    """`recmart.assets.curated.cleaned_events_job` -> `cleaned_events`."""
-    return job.__name__.rsplit(".", 1)[-1].removesuffix("_job")
 
 
 def local_spark_config(driver_memory: str = "2g", shuffle_partitions: int = 8) -> dict[str, Any]:
@@ -61,11 +56,11 @@ def local_spark_session(extra: dict[str, Any] | None = None, **settings: Any):
 
 
 class SparkStepRunner(dg.ConfigurableResource, ABC):
-    """Runs a heavy step's job file somewhere and returns its metrics."""
+    """Runs a Spark step somewhere and returns its metrics."""
 
     @abstractmethod
-    def run_step(self, context: dg.AssetExecutionContext, job: ModuleType, spec: dict) -> dict:
-        """Run the job file `job` (a module with `run(spark, spec)`) on `spec`; its metrics."""
+    def run_step(self, context: dg.AssetExecutionContext, step: str, spec: dict) -> dict:
+        """Run the Spark step named `step` on `spec` (whose "step" it is); its metrics."""
 
 
 class LocalSparkRunner(SparkStepRunner):
@@ -73,6 +68,8 @@ class LocalSparkRunner(SparkStepRunner):
 
     pyspark: PySparkResource
 
-    def run_step(self, context: dg.AssetExecutionContext, job: ModuleType, spec: dict) -> dict:
-        context.log.info(f"running Spark step {step_name(job)} in-process")
-        return job.run(self.pyspark.spark_session, spec)
+    def run_step(self, context: dg.AssetExecutionContext, step: str, spec: dict) -> dict:
+        from recmart.steps import spark_job
+
+        context.log.info(f"running Spark step {step} in-process")
+        return spark_job.run(self.pyspark.spark_session, {**spec, "step": step})

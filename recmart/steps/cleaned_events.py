@@ -50,7 +50,11 @@ _PRICE = r"^[+-]?([0-9]+[.]?[0-9]*|[.][0-9]+)([eE][+-]?[0-9]+)?$"
 _PRICE_VALUE = "try_cast(trim(price) AS double)"
 
 # The rules, in the order they are applied: (condition, reason, detail).
+# A line that was not UTF-8 is stored by both ingests with U+FFFD for each bad byte and
+# marked corrupt: that is how cleaning tells it from other corrupt lines (a corrupt line
+# that spells U+FFFD itself is refused as not_utf8 too: refused either way, with a reason).
 _RULES = [
+    ("corrupt AND record LIKE '%\ufffd%'", "not_utf8", "'not UTF-8: each bad byte is shown as U+FFFD'"),
     ("corrupt", "malformed_json", "'not a JSON object'"),
     ("_missing <> ''", "missing_field", "_missing"),
     (f"event_type NOT IN ({', '.join(repr(t) for t in EVENT_TYPES)})", "invalid_event_type", "event_type"),

@@ -100,10 +100,21 @@ def to_raw(lines: DataFrame, max_late_days: int, future_skew_minutes: int) -> Da
     # Strict JSON, as DuckDB's reader: no single-quoted strings, no NaN or Infinity.
     parsed = F.from_json("line", _AS_TEXT, {"mode": "PERMISSIVE", "columnNameOfCorruptRecord": _CORRUPT,
                                             "allowSingleQuotes": "false", "allowNonNumericNumbers": "false"})
+    # Spark's text reader passes bytes that are not UTF-8 through, and Parquet readers then
+    # refuse the whole file. Encoding the line decodes it with U+FFFD for each bad byte (in
+    # Spark 3.5 as in 4, where `make_valid_utf8` is new), so such a line is stored readable
+    # and marked corrupt, as the DuckDB ingest does; a valid line is left as it is.
+    readable = F.encode("line", "UTF-8")
+    not_utf8 = F.col("line").cast("binary") != readable
+    lines = lines.select(
+        F.when(not_utf8, F.decode(readable, "UTF-8")).otherwise(F.col("line")).alias("line"),
+        not_utf8.alias("_not_utf8"), "source_file", "arrival_time",
+    )
     df = lines.select(
         F.col("line").alias("record"),
         "source_file",
         "arrival_time",
+        "_not_utf8",
         parsed.alias("j"),
     )
     # A line is corrupt when it is not one JSON object, including `{...} trailing text`,
@@ -111,7 +122,8 @@ def to_raw(lines: DataFrame, max_late_days: int, future_skew_minutes: int) -> Da
     # over the whole line: the same test, without running a regex over every landed byte.
     trimmed = F.trim("record")
     corrupt = (
-        F.col("j").isNull()
+        F.col("_not_utf8")
+        | F.col("j").isNull()
         | F.col(f"j.{_CORRUPT}").isNotNull()
         | ~(trimmed.startswith("{") & trimmed.endswith("}"))
     )

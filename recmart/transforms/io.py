@@ -1,4 +1,4 @@
-"""Reading and writing lake partitions from Spark (no dagster: job files use it too)."""
+"""Reading and writing lake partitions from Spark (no dagster: remote Spark drivers use it too)."""
 
 from __future__ import annotations
 

@@ -6,7 +6,6 @@ Whatever the launcher says, a run whose driver died, failed or was stopped must 
 success: those cases are checked on every runner."""
 
 
-import importlib.util
 import os
 import subprocess
 import sys
@@ -38,7 +37,7 @@ ECHO_JOB = textwrap.dedent('''
         if mode == "die":
             os._exit(0)  # the driver vanishes without closing Pipes, exit code 0
         metrics = {"rows": spec["params"]["n"], "recmart_from": recmart.__file__,
-                   "pipes_from": dagster_pipes.__file__, "partition": spec["partition"]}
+                   "pipes_from": dagster_pipes.__file__, "partition": spec["partition"], "step": spec["step"]}
         if isinstance(spark, dict):
             metrics["spark_conf"] = spark
         else:
@@ -56,29 +55,24 @@ ECHO_JOB = textwrap.dedent('''
 
 
 @pytest.fixture()
-def echo_job(tmp_path):
-    path = tmp_path / "jobsrc" / "echo_job.py"
-    path.parent.mkdir()
-    path.write_text(ECHO_JOB)
-    spec = importlib.util.spec_from_file_location("echo_job", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+def echo_job(frozen_artifacts):
+    """The name of a step whose driver is the echo job (see `frozen_artifacts`)."""
+    return "echo"
 
 
-def run_step(runner: SparkStepRunner, job, params: dict) -> tuple[dict | None, str]:
+def run_step(runner: SparkStepRunner, step: str, params: dict) -> tuple[dict | None, str]:
     """Materialise one asset whose body is the step; (metrics, error text)."""
     captured = {}
 
-    @dg.asset
-    def step(context: dg.AssetExecutionContext, spark: SparkStepRunner) -> dg.MaterializeResult:
+    @dg.asset(name="step")
+    def step_asset(context: dg.AssetExecutionContext, spark: SparkStepRunner) -> dg.MaterializeResult:
         captured["metrics"] = spark.run_step(
-            context, job, {"partition": "2026-11-20", "inputs": {}, "outputs": {}, "params": params}
+            context, step, {"partition": "2026-11-20", "inputs": {}, "outputs": {}, "params": params}
         )
         # A step that opened a Pipes session must report its asset (as recmart's assets do).
         return dg.MaterializeResult()
 
-    result = dg.materialize([step], resources={"spark": runner}, raise_on_error=False)
+    result = dg.materialize([step_asset], resources={"spark": runner}, raise_on_error=False)
     if result.success:
         return captured["metrics"], ""
     return None, result.failure_data_for_node("step").error.to_string()
@@ -98,9 +92,10 @@ def test_the_package_zip_is_reproducible_and_self_contained(tmp_path):
     names = zipfile.ZipFile(a.package_zip).namelist()
     assert "recmart/pipes_entry.py" in names and "dagster_pipes/__init__.py" in names
     assert not [n for n in names if "__pycache__" in n or n.endswith(".pyc")]
-    assert {"raw_clickstream", "cleaned_events", "interaction_matrix", "interaction_scores"} <= set(a.scripts)
-    script = a.scripts["cleaned_events"]
-    assert script.read_bytes() == Path("recmart/assets/curated/cleaned_events_job.py").read_bytes()
+    # One driver script for every step: the Spark entry point, as it is in the package.
+    assert a.script == a.root / "jobs" / "spark_job.py"
+    assert a.script.read_bytes() == Path("recmart/steps/spark_job.py").read_bytes()
+    assert a.relative(a.script) in a.digests
     # Outside the venv, the zip alone provides recmart's Pipes entry and dagster_pipes.
     probe = "import recmart.pipes_entry, dagster_pipes; print(recmart.pipes_entry.__file__)"
     out = subprocess.run([sys.executable, "-S", "-c", probe], env={"PYTHONPATH": str(a.package_zip)}, cwd=tmp_path,
@@ -114,7 +109,7 @@ def test_spark_submit_runs_the_job_file_and_returns_its_metrics(echo_job, frozen
     metrics, error = run_step(runner, echo_job, {"n": 5})
     assert not error
     zip_path = str(frozen_artifacts.package_zip)
-    assert metrics["counted"] == 5 and metrics["partition"] == "2026-11-20"
+    assert metrics["counted"] == 5 and metrics["partition"] == "2026-11-20" and metrics["step"] == "echo"
     assert metrics["tz"] == "UTC" and metrics["ts_type"] == "TIMESTAMP_MICROS"
     # The driver imported recmart and dagster_pipes from the shipped zip, not from the venv.
     assert metrics["recmart_from"].startswith(zip_path) and metrics["pipes_from"].startswith(zip_path)
@@ -242,8 +237,12 @@ class FakeEmrServerless:
 
 @pytest.fixture()
 def frozen_artifacts(monkeypatch, tmp_path):
-    """This test's code version, fixed: the tree may be edited while the tests run."""
-    artifacts = packaging.build_artifacts(tmp_path / "artifacts")
+    """This test's code version, fixed (the tree may be edited while the tests run), with the
+    echo job as the driver script in place of recmart's one Spark entry point."""
+    path = tmp_path / "jobsrc" / "echo_job.py"
+    path.parent.mkdir()
+    path.write_text(ECHO_JOB)
+    artifacts = packaging.build_artifacts(tmp_path / "artifacts", entry=path)
     monkeypatch.setattr(packaging, "current_artifacts", lambda: artifacts)
     return artifacts
 
@@ -299,6 +298,7 @@ def test_glue_runs_the_uploaded_job_with_the_uploaded_zip(remote, echo_job, froz
     assert {"--dagster-pipes-context", "--dagster-pipes-messages"} <= set(call["Arguments"])
     # The driver ran with the zip's recmart and dagster_pipes, and got the SQL settings.
     assert metrics["rows"] == 3 and "recmart.zip" in metrics["recmart_from"] and "recmart.zip" in metrics["pipes_from"]
+    assert metrics["step"] == "echo"  # the spec names the step the one driver script runs
     assert metrics["spark_conf"]["spark.sql.session.timeZone"] == "UTC"
     # Pipes I/O stayed under the tmp prefix: the context was removed, the messages remain to expire.
     assert not keys(s3, "tmp/pipes/context/")
@@ -365,7 +365,7 @@ def test_without_upload_rights_the_artefacts_must_already_be_this_version(remote
     # The release uploads them (python -m recmart.aws.packaging upload ...): then it runs.
     packaging.upload_artifacts(frozen_artifacts, ARTIFACTS, remote["s3"])
     remote["s3"].put_object(Bucket=BUCKET, Key="artifacts/jobs/echo_job.py", Body=ECHO_JOB.encode(),
-                            Metadata={"sha256": packaging.sha256_of(Path(echo_job.__file__))})
+                            Metadata={"sha256": packaging.sha256_of(frozen_artifacts.script)})
     metrics, error = run_step(runner, echo_job, {"n": 2})
     assert not error and metrics["rows"] == 2
 

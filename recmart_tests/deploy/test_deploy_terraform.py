@@ -263,20 +263,28 @@ def test_dynamodb_tables_are_on_demand_recoverable_encrypted(tf):
 
 # ---- Glue, EMR, Athena, feature store ----------------------------------------------------------
 def test_every_step_the_code_runs_on_spark_gets_a_glue_job():
-    """The Glue job list is generated from the code, and covers every declared step."""
+    """The Glue job list and the driver script are generated from the code, and cover every
+    declared step; so is docs/deploy.md's table of Spark steps."""
     import sys
     from pathlib import Path
 
-    from recmart.aws.packaging import job_scripts
     from recmart.steps import REGISTRY
+    from recmart.steps.spark_job import SPARK_STEPS
 
-    generated = Path(__file__).resolve().parents[2] / "deploy" / "terraform" / "spark_steps.auto.tfvars.json"
-    steps = json.loads(generated.read_text())["spark_steps"]
-    assert steps == sorted(job_scripts())
+    root = Path(__file__).resolve().parents[2]
+    generated = json.loads((root / "deploy" / "terraform" / "spark_steps.auto.tfvars.json").read_text())
+    steps = generated["spark_steps"]
+    assert steps == list(SPARK_STEPS) == sorted(SPARK_STEPS)
+    assert generated["spark_entry_script"] == "spark_job.py"
     assert set(REGISTRY) <= set(steps)
-    assert {"raw_clickstream", "cleaned_events", "feature_rows", "item_neighbours", "recommendation_quality",
+    doc = (root / "docs" / "deploy.md").read_text()
+    for step in steps:
+        assert f"| `{step}` |" in doc
+    assert {"raw_clickstream", "cleaned_events", "feature_rows", "item_neighbours",
             "trends", "daily_sales"} <= set(steps)
-    check = subprocess.run([sys.executable, str(generated.parents[1] / "generate_spark_steps.py"), "--check"],
+    # A Python step (the real-time scorer replayed over the day), run by the asset on any engine.
+    assert "recommendation_quality" not in steps
+    check = subprocess.run([sys.executable, str(root / "deploy" / "generate_spark_steps.py"), "--check"],
                            capture_output=True, text=True)
     assert check.returncode == 0, check.stderr
 
@@ -290,8 +298,8 @@ def test_glue_jobs_run_each_spark_step_with_the_package_zip(tf):
     assert job["security_configuration"] == "${aws_glue_security_configuration.recmart.name}"
     command = block(job, "command")
     assert command["name"] == "glueetl"
-    assert tf.render(command["script_location"], each=("raw_clickstream", "raw_clickstream")).endswith(
-        "/jobs/raw_clickstream_job.py")
+    assert command["script_location"] == "${local.job_scripts_uri}/${var.spark_entry_script}"  # one for all
+    assert tf.render("${local.job_scripts_uri}").endswith("/artifacts/jobs")
     arguments = job["default_arguments"]  # a merge(...) expression: check its text
     assert '"--extra-py-files" = local.package_zip_uri' in arguments
     assert '"--additional-python-modules" = var.glue_additional_python_modules' in arguments

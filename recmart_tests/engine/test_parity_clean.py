@@ -14,11 +14,12 @@ from recmart_tests.engine.parity import assert_same_rows
 from recmart_tests.engine.test_parity import DAY, run_both, t, write
 
 
-def raw(line: str, arrival: str, source: str = "landing/clickstream/f1") -> dict:
-    """A raw row as the ingest leaves it: the line verbatim, each field as text."""
+def raw(line: str, arrival: str, source: str = "landing/clickstream/f1", not_utf8: bool = False) -> dict:
+    """A raw row as the ingest leaves it: the line verbatim, each field as text; a line that
+    was not UTF-8 is stored with U+FFFD for its bad bytes and marked corrupt."""
     try:
         obj = json.loads(line)
-        corrupt = not isinstance(obj, dict)
+        corrupt = not isinstance(obj, dict) or not_utf8
     except ValueError:
         obj, corrupt = {}, True
     fields = {} if corrupt else {f: None if obj.get(f) is None else str(obj[f]) for f in CLICK_FIELDS}
@@ -48,6 +49,7 @@ ON_THE_DAY = [
     raw('{"event_id": "l", "event_type": "view"', "2026-11-20T09:00:00"),  # torn line
     raw("", "2026-11-20T09:00:00"),
     raw('["not", "an", "object"]', "2026-11-20T09:00:00"),
+    raw('{"event_id": "q", "event_type": "view", "user_id": "\ufffd\ufffd"}', "2026-11-20T09:00:00", not_utf8=True),
     raw(json.dumps({"event_id": "m", "event_type": "view", "event_time": "2026-11-20T09:00:00Z",
                     "ip": "198.51.100.7"}), "2026-11-20T09:00:00"),  # missing fields
     # A tie: the same id at the same arrival from two files; the smaller file name wins.
@@ -78,7 +80,7 @@ def test_cleaned_events_same_rows_on_both_engines(spark, tmp_path):
     assert metrics["duckdb"]["cleaned_totals"] == {"cleaned": 8, "duplicates": 3}
     assert cleaned == 8 and quarantined == len(ON_THE_DAY) + len(LATE) - 8 - 3
     assert metrics["duckdb"]["quarantine_reasons"] == {**{r: 0 for r in metrics["duckdb"]["quarantine_reasons"]},
-        "malformed_json": 3, "missing_field": 1, "invalid_event_type": 1, "invalid_event_time": 3,
+        "not_utf8": 1, "malformed_json": 3, "missing_field": 1, "invalid_event_type": 1, "invalid_event_time": 3,
         "event_time_in_future": 1, "arrived_too_late": 1, "invalid_price": 1}
 
 

@@ -1,4 +1,4 @@
-"""The mart steps item_neighbours and recommendation_quality on DuckDB and on Spark, compared
+"""The mart step item_neighbours on DuckDB and on Spark, compared
 row for row on hand-made inputs with the hard cases, each against the PySpark transform it
 replaces, and a few figures computed by hand."""
 
@@ -14,9 +14,8 @@ import pytest
 
 from recmart.steps import REGISTRY
 from recmart.steps.item_neighbours import NeighbourSettings
-from recmart.steps.recommendation_quality import QualitySettings
 from recmart.tables import (
-    INTERACTION_MATRIX, INTERACTION_SCORES, ITEM_NEIGHBOURS, RAW_PRODUCTS, RECOMMENDATION_QUALITY, TRENDING_PRODUCTS,
+    INTERACTION_MATRIX, INTERACTION_SCORES, ITEM_NEIGHBOURS, RAW_PRODUCTS, TRENDING_PRODUCTS,
 )
 from recmart_tests.engine.parity import assert_same_rows
 from recmart_tests.engine.test_parity import DAY, matrix_row, product, run_both, t, write
@@ -152,134 +151,6 @@ def test_item_neighbours_of_no_scores_are_empty_on_both_engines(spark, tmp_path)
             assert [(f.name, f.type) for f in written] == [
                 (f.name, f.type) for f in ITEM_NEIGHBOURS.arrow_schema()], engine
 
-
-# ---- recommendation quality ---------------------------------------------------------------------
-def neighbour(p, n, rank, score, co=1):
-    return {"product_id": p, "neighbour_id": n, "rank": rank, "score": score, "co_users": co}
-
-
-def trend(scope, p, rank):
-    return {"scope": scope, "product_id": p, "rank": rank, "trend_score": 2.0, "weighted_interactions": 4.0,
-            "baseline": 1.0}
-
-
-HEAVY = [f"P{k:02d}" for k in range(22)]
-HISTORY = [
-    score_row("u1", "A", 5.0), score_row("u1", "X", 10.0, purchases=1),  # X is bought: never recommended to u1
-    score_row("u2", "B", 1.0), score_row("u2", "Z", 0.0), score_row("u2", "N", -1.0),  # Z, N: no seed, no vote
-    score_row("ユーザー", "é", 2.0), score_row("ユーザー", "A", 1.0),
-    score_row("neg", "N", -3.0),  # judged (a history), but seeds nothing
-    # 22 products of equal score: the 20 seeds are the smaller ids P00..P19; P00 is bought.
-    *[score_row("h", p, 1.0, purchases=1 if p == "P00" else 0) for p in HEAVY],
-]
-NEIGHBOURS = [
-    neighbour("A", "C", 1, 0.9, 2), neighbour("A", "X", 2, 0.8, 2), neighbour("A", "D", 3, 0.5),
-    neighbour("B", "E", 1, 0.7), neighbour("B", "F", 2, 0.6), neighbour("é", "C", 1, 0.45),
-    neighbour("P20", "G", 1, 0.3),  # P20 is not among h's seeds
-]
-TRENDING = [trend("all", "F", 1), trend("all", "G", 2), trend("master_category=X", "H", 1)]
-TARGETS = [matrix_row(u, p, DAY, views=1) for u, p in (
-    ("u1", "C"), ("u2", "F"), ("u3", "A"),  # u3 is new: cold
-    ("ユーザー", "C"), ("neg", "A"), ("h", "P18"),
-)]
-CATALOGUE = [product(p) for p in ("A", "B", "C", "D", "E", "F", "G", "H", "X", "Y", "é")]
-
-QUALITY_SETTINGS = [QualitySettings(), QualitySettings(seed_items=1, global_list_slack=0)]
-
-
-def _quality_inputs(tmp_path, empty=False):
-    step = REGISTRY["recommendation_quality"]
-    catalogue_keys = step.inputs["catalogue"].keys(DAY, None)
-    assert DAY not in catalogue_keys and catalogue_keys[0] == DAY_BEFORE  # the snapshot of the day before
-    for name in ("interaction_scores", "item_neighbours", "trending_products"):
-        assert step.inputs[name].keys(DAY, None) == [DAY_BEFORE]
-    if empty:
-        return {name: (inp.table, {}) for name, inp in step.inputs.items()}
-    folder = tmp_path / "in"
-    return {
-        "interaction_matrix": (INTERACTION_MATRIX, {DAY: write(INTERACTION_MATRIX, TARGETS, folder / "m")}),
-        "interaction_scores": (INTERACTION_SCORES, {DAY_BEFORE: write(INTERACTION_SCORES, HISTORY, folder / "s")}),
-        "item_neighbours": (ITEM_NEIGHBOURS, {DAY_BEFORE: write(ITEM_NEIGHBOURS, NEIGHBOURS, folder / "n")}),
-        "trending_products": (TRENDING_PRODUCTS, {DAY_BEFORE: write(TRENDING_PRODUCTS, TRENDING, folder / "t")}),
-        # The newest snapshot of the window (the engine is handed only that one).
-        "catalogue": (RAW_PRODUCTS, {catalogue_keys[3]: write(RAW_PRODUCTS, CATALOGUE, folder / "c")}),
-    }
-
-
-def _old_quality(spark, inputs, settings, folder: str) -> str:
-    from recmart.transforms.io import read_partitions, write_partition
-    from recmart.transforms.quality import recommendation_quality
-
-    def read(name):
-        table, locations = inputs[name]
-        return read_partitions(spark, table, locations).drop(table.partition_column)
-
-    report = recommendation_quality(
-        targets=read("interaction_matrix"), history=read("interaction_scores"), neighbours=read("item_neighbours"),
-        trending=read("trending_products"), catalogue=read("catalogue"), settings=settings,
-    )
-    write_partition(report, RECOMMENDATION_QUALITY, folder, files=1)
-    return folder
-
-
-@pytest.mark.parametrize("settings", QUALITY_SETTINGS, ids=["defaults", "seed1-slack0"])
-def test_recommendation_quality_same_rows_on_both_engines_and_as_the_pyspark_transform(spark, tmp_path, settings):
-    step = REGISTRY["recommendation_quality"]
-    inputs = _quality_inputs(tmp_path)
-    folders, metrics = run_both(spark, tmp_path, step, inputs, settings)
-    new = folders["duckdb"]["recommendation_quality"]
-    assert assert_same_rows(RECOMMENDATION_QUALITY, new, folders["spark"]["recommendation_quality"]) == 3
-    assert assert_same_rows(RECOMMENDATION_QUALITY, new,
-                            _old_quality(spark, inputs, settings, str(tmp_path / "pyspark"))) == 3
-    for name in ("item_neighbours", "trending", "popularity"):
-        assert metrics["duckdb"][name] == pytest.approx(metrics["spark"][name], rel=1e-12), name
-
-
-def test_recommendation_quality_by_hand(spark, tmp_path):
-    step = REGISTRY["recommendation_quality"]
-    inputs = _quality_inputs(tmp_path)
-    report = {}
-    for name, settings in zip(("defaults", "tight"), QUALITY_SETTINGS):
-        folders, metrics = run_both(spark, tmp_path / name, step, inputs, settings)
-        cols = RECOMMENDATION_QUALITY.column_names
-        report[name] = {r[0]: dict(zip(cols, r)) for r in rows_of(folders["duckdb"]["recommendation_quality"])}
-        report[name, "metrics"] = metrics["duckdb"]
-    nb, tr, pop = (report["defaults"][r] for r in ("item_neighbours", "trending", "popularity"))
-    # Judged: u1, u2, ユーザー, neg, h; u3 is cold.
-    assert (nb["users"], nb["cold_users"], nb["catalogue_products"]) == (5, 1, 11)
-    # u1: C 4.5, D 2.5 (X bought) -> hit at 1; u2: E, F -> hit at 2; ユーザー: C 2 x 0.45 + 0.9 = 1.8, X, D
-    # -> hit at 1; neg and h: nothing.
-    assert (nb["hits_at_10"], nb["hits_at_20"], nb["hr_at_20"]) == (3, 3, 0.6)
-    assert nb["mrr_at_20"] == pytest.approx(2.5 / 5) and nb["avg_list_length"] == pytest.approx(7 / 5)
-    assert (nb["recommended_products"], nb["coverage"]) == (5, pytest.approx(5 / 11))
-    # Trending F, G for everyone: u2 hits F at 1.
-    assert (tr["hits_at_20"], tr["hr_at_20"], tr["mrr_at_20"], tr["avg_list_length"]) == (1, 0.2, 0.2, 2.0)
-    # Popularity: A (2 users), then B, P00..P21, X, é by id (N, Z have no positive score); everyone's top
-    # 20 is A, B, P00..P17, but h's (P00 bought) is A, B, P01..P18: neg hits A at 1, h hits P18 at 20.
-    assert (pop["hits_at_10"], pop["hits_at_20"], pop["avg_list_length"]) == (1, 2, 20.0)
-    assert pop["mrr_at_20"] == pytest.approx((1 + 1 / 20) / 5) and pop["recommended_products"] == 21
-    assert report["defaults", "metrics"]["popularity"]["hr_at_20"] == pytest.approx(0.4)
-
-    nb, pop = report["tight"]["item_neighbours"], report["tight"]["popularity"]
-    # One seed: u1's is X (no neighbours), h's P00 (none): u2 and ユーザー hit, at 2 and 1.
-    assert (nb["hits_at_20"], nb["mrr_at_20"]) == (2, pytest.approx(1.5 / 5))
-    # No slack: the global list is cut at 20 before h's purchase is removed, so h gets 19 and misses P18.
-    assert (pop["hits_at_20"], pop["avg_list_length"], pop["recommended_products"]) == (1, (4 * 20 + 19) / 5, 20)
-
-
-def test_recommendation_quality_of_empty_inputs_on_both_engines_and_as_the_pyspark_transform(spark, tmp_path):
-    step = REGISTRY["recommendation_quality"]
-    inputs = _quality_inputs(tmp_path, empty=True)
-    folders, metrics = run_both(spark, tmp_path, step, inputs)
-    new = folders["duckdb"]["recommendation_quality"]
-    assert assert_same_rows(RECOMMENDATION_QUALITY, new, folders["spark"]["recommendation_quality"]) == 3
-    assert_same_rows(RECOMMENDATION_QUALITY, new, _old_quality(spark, inputs, QualitySettings(),
-                                                               str(tmp_path / "pyspark")))
-    assert metrics["duckdb"] == metrics["spark"]
-    # No judged user: the rates are null; no catalogue: the coverage too.
-    assert rows_of(new, "SELECT DISTINCT users, cold_users, hits_at_20, hr_at_20, mrr_at_20, avg_list_length, "
-                        "recommended_products, catalogue_products, coverage FROM t") == [
-        (0, 0, 0, None, None, None, 0, 0, None)]
-    assert metrics["duckdb"]["item_neighbours"] == {
-        "users": 0, "cold_users": 0, "hr_at_10": None, "hr_at_20": None, "mrr_at_20": None, "coverage": None,
-        "avg_list_length": None}
+# recommendation_quality is no longer a SQL step: it replays the day through the real-time
+# scorer in Python (recmart.steps.recommendation_quality), so it has no parity case here; its
+# tests are recmart_tests/evaluation/test_quality_report.py.

@@ -6,7 +6,6 @@ landing days D-1 .. D+MAX_LATE_DAYS); this module makes it two assets.
 
 import dagster as dg
 
-from recmart.assets.curated import cleaned_events_job
 from recmart.assets.steps import numeric_metadata, run_step, step_deps, table_metadata
 from recmart.partitions import DAILY
 from recmart.resources.engine import StepEngine
@@ -26,7 +25,7 @@ _SPECS = [
 def cleaned_events(
     context: dg.AssetExecutionContext, lake: Lake, engine: StepEngine, spark: SparkStepRunner, pii: PiiSalt
 ):
-    metrics = run_step(context, lake, engine, spark, STEP, cleaned_events_job, CleanSettings(pii_salt=pii.salt))
+    metrics = run_step(context, lake, engine, spark, STEP, CleanSettings(pii_salt=pii.salt))
     by_reason = {reason: n for reason, n in metrics["quarantine_reasons"].items() if n}
     yield dg.MaterializeResult(
         asset_key="cleaned_events",

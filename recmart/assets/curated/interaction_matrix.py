@@ -5,7 +5,6 @@ The step (inputs, transform, metrics) is declared in `recmart.steps.interaction_
 
 import dagster as dg
 
-from recmart.assets.curated import interaction_matrix_job
 from recmart.assets.steps import run_step, step_deps, table_metadata
 from recmart.partitions import DAILY
 from recmart.resources.engine import StepEngine
@@ -26,6 +25,6 @@ from recmart.tables import INTERACTION_MATRIX
 def interaction_matrix(
     context: dg.AssetExecutionContext, lake: Lake, engine: StepEngine, spark: SparkStepRunner
 ) -> dg.MaterializeResult:
-    metrics = run_step(context, lake, engine, spark, STEP, interaction_matrix_job)
+    metrics = run_step(context, lake, engine, spark, STEP)
     totals = {k: int(v or 0) for k, v in metrics["totals"].items() if k != "rows"}
     return dg.MaterializeResult(metadata={"dagster/row_count": metrics["interaction_matrix"], **totals})

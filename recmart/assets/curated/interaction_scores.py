@@ -6,7 +6,6 @@ The step is declared in `recmart.steps.interaction_scores`; its window follows `
 import dagster as dg
 from pydantic import Field
 
-from recmart.assets.curated import interaction_scores_job
 from recmart.assets.steps import run_step, step_deps, table_metadata
 from recmart.partitions import DAILY
 from recmart.resources.engine import StepEngine
@@ -45,7 +44,7 @@ def interaction_scores(
     if settings.window_days != _DEFAULTS.window_days:
         # The lineage states the default window; a run with another one reads what it asks for.
         context.log.warning(f"window_days={settings.window_days}: the asset graph shows {_DEFAULTS.window_days} days")
-    metrics = run_step(context, lake, engine, spark, STEP, interaction_scores_job, settings)
+    metrics = run_step(context, lake, engine, spark, STEP, settings)
     present = metrics["partitions_read"]["interaction_matrix"]
     return dg.MaterializeResult(
         metadata={"dagster/row_count": metrics["interaction_scores"], "window_days_present": len(present)}

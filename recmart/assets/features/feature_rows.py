@@ -9,7 +9,6 @@ Integral / Fractional / String features). The step is declared in
 
 import dagster as dg
 
-from recmart.assets.features import feature_rows_job
 from recmart.assets.steps import run_step, step_deps, table_metadata
 from recmart.features.groups import INTERACTION_GROUP, ITEM_GROUP, USER_GROUP
 from recmart.partitions import DAILY
@@ -38,7 +37,7 @@ def _spec(key: str) -> dg.AssetSpec:
 
 @dg.multi_asset(partitions_def=DAILY, group_name="features", specs=[_spec(k) for k in GROUP_ASSETS])
 def feature_rows(context: dg.AssetExecutionContext, lake: Lake, engine: StepEngine, spark: SparkStepRunner):
-    metrics = run_step(context, lake, engine, spark, STEP, feature_rows_job)
+    metrics = run_step(context, lake, engine, spark, STEP)
     present = len(metrics["partitions_read"]["interaction_matrix"])
     for key in GROUP_ASSETS:
         yield dg.MaterializeResult(

@@ -5,7 +5,6 @@ The step is declared in `recmart.steps.daily_sales`.
 
 import dagster as dg
 
-from recmart.assets.marts import daily_sales_job
 from recmart.assets.steps import run_step, step_deps, table_metadata
 from recmart.partitions import DAILY
 from recmart.resources.engine import StepEngine
@@ -28,7 +27,7 @@ HEADLINE = ("orders", "units", "revenue", "buyers", "avg_basket", "cancelled_ord
 def daily_sales(
     context: dg.AssetExecutionContext, lake: Lake, engine: StepEngine, spark: SparkStepRunner
 ) -> dg.MaterializeResult:
-    metrics = run_step(context, lake, engine, spark, STEP, daily_sales_job)
+    metrics = run_step(context, lake, engine, spark, STEP)
     head = metrics["headline"]
     # Plain numbers: the UI plots numeric metadata across partitions.
     return dg.MaterializeResult(

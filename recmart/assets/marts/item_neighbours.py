@@ -7,7 +7,6 @@ bounded pair counts (the candidate pairs, and the bound (N-1)/2 per kept user it
 import dagster as dg
 from pydantic import Field
 
-from recmart.assets.marts import item_neighbours_job
 from recmart.assets.steps import run_step, step_deps, table_metadata
 from recmart.partitions import DAILY
 from recmart.resources.engine import StepEngine
@@ -45,7 +44,7 @@ def item_neighbours(
     spark: SparkStepRunner,
 ) -> dg.MaterializeResult:
     settings = NeighbourSettings(**config.model_dump())
-    metrics = run_step(context, lake, engine, spark, STEP, item_neighbours_job, settings)
+    metrics = run_step(context, lake, engine, spark, STEP, settings)
     return dg.MaterializeResult(
         metadata={
             "dagster/row_count": metrics["item_neighbours"],

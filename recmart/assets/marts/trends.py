@@ -4,7 +4,6 @@
 import dagster as dg
 from pydantic import Field
 
-from recmart.assets.marts import trends_job
 from recmart.assets.steps import run_step, step_deps, table_metadata
 from recmart.partitions import DAILY
 from recmart.resources.engine import StepEngine
@@ -50,7 +49,7 @@ def trend_marts(
     context: dg.AssetExecutionContext, config: TrendConfig, lake: Lake, engine: StepEngine, spark: SparkStepRunner
 ):
     settings = TrendSettings(**config.model_dump())
-    metrics = run_step(context, lake, engine, spark, STEP, trends_job, settings)
+    metrics = run_step(context, lake, engine, spark, STEP, settings)
     baseline = [k for k in metrics["partitions_read"]["interaction_matrix"] if k != context.partition_key]
     yield dg.MaterializeResult(
         asset_key="trending_products",

@@ -5,7 +5,6 @@ import time
 
 import dagster as dg
 
-from recmart.assets.raw import raw_clickstream_job
 from recmart.assets.steps import numeric_metadata, run_spark_step, table_metadata
 from recmart.engine import duckdb as duckdb_engine
 from recmart.engine import duckdb_ingest
@@ -43,7 +42,7 @@ def raw_clickstream(
         )
     if engine.engine == "spark":
         metrics = run_spark_step(
-            context, lake, spark, raw_clickstream_job,
+            context, lake, spark, "raw_clickstream",
             outputs={"raw_clickstream": RAW_CLICKSTREAM},
             inputs={"landing_files": [lake.spark_uri(f.key) for f in files]},
             params={"max_late_days": MAX_LATE_DAYS, "future_skew_minutes": FUTURE_SKEW_MINUTES},

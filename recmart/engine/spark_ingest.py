@@ -1,7 +1,8 @@
-"""Spark job: one landing day's Firehose files -> raw clickstream, by assigned event day.
+"""Landing on Spark: one landing day's Firehose files -> raw clickstream, by assigned event day.
 
-Run in-process by the local deployment (`run`), or as a script by spark-submit, Glue or EMR
-through Dagster Pipes (`python raw_clickstream_job.py` reads its spec from Pipes).
+The Spark counterpart of `recmart.engine.duckdb_ingest` (the step `raw_clickstream` of the
+one Spark entry point, `recmart.steps.spark_job`): run in-process by the local Spark engine,
+or by spark-submit, Glue or EMR through Dagster Pipes.
 """
 
 from __future__ import annotations
@@ -29,19 +30,23 @@ def run(spark: SparkSession, spec: dict) -> dict:
     # Spark sorts every task's rows by event day before writing (a quarter of this step's
     # time in one measurement at 10 M events).
     spark.conf.set("spark.sql.maxConcurrentOutputFileWriters", str(params["max_late_days"] + 3))
-    # A file that cannot be read to its end fails the read and names itself: read it again as
-    # far as it goes, with every other file as before, and report it. Nothing is retried
-    # unless a landed file is named, and no file twice.
+    # A file that cannot be read to its end fails the read: read it again as far as it goes,
+    # with every other file as before, and report it. Spark 4 names the file in its error;
+    # Spark 3.5 (Glue 5.0) only says why, so on a read error that names no file each
+    # compressed file is read alone to find the damaged ones. Nothing is retried unless a
+    # landed file is found damaged, and no file twice.
     damaged: dict[str, str] = {}
     while True:
         try:
             write_raw(spark, spec, damaged)
             break
         except Exception as exc:  # Spark's errors reach Python as several exception types
-            named = [f for f in files if f not in damaged and landing_key(f) in str(exc)]
+            named = {f: root_cause(exc) for f in files if f not in damaged and landing_key(f) in str(exc)}
+            if not named and _READ_DAMAGE.search(str(exc)):
+                named = unreadable(spark, [f for f in files if f not in damaged and f.endswith(_COMPRESSED)])
             if not named:
                 raise
-            damaged[named[0]] = root_cause(exc)
+            damaged.update(named)
     written = spark.read.parquet(out)
     per_day = {str(r["event_date"]): r["count"] for r in written.groupBy("event_date").count().collect()}
     return {
@@ -70,14 +75,25 @@ def write_raw(spark: SparkSession, spec: dict, damaged: Collection[str]) -> None
     )
 
 
+# What a compressed file cut short or corrupted raises when read (Hadoop's codecs).
+_READ_DAMAGE = re.compile(r"java\.io\.EOFException|java\.util\.zip\.ZipException|Unexpected end of input stream"
+                          r"|invalid (block type|distance|stored block|code lengths)|incorrect header check")
+_COMPRESSED = (".gz", ".bz2", ".snappy", ".zst", ".lz4", ".deflate")
+
+
+def unreadable(spark: SparkSession, files: list[str]) -> dict[str, str]:
+    """{file: why} of those of `files` that cannot be read to their end, each read alone."""
+    found = {}
+    for f in files:
+        try:
+            spark.read.text(f).count()
+        except Exception as exc:  # noqa: BLE001 - any read error marks the file, and says why
+            found[f] = root_cause(exc)
+    return found
+
+
 def root_cause(exc: Exception) -> str:
     """The innermost Java cause in a Spark error (`java.io.EOFException: Unexpected end of
     input stream`), else its first line."""
     causes = re.findall(r"^Caused by: (.+)$", str(exc), re.MULTILINE)
     return (causes[-1] if causes else str(exc).strip().splitlines()[0])[:500]
-
-
-if __name__ == "__main__":
-    from recmart.pipes_entry import main
-
-    main(run)

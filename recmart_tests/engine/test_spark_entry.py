@@ -1,0 +1,17 @@
+"""The one Spark entry point runs any Spark step by the name its spec carries."""
+
+import pytest
+
+from recmart.steps import REGISTRY
+from recmart.steps import spark_job
+
+
+def test_every_declared_step_and_landing_is_a_spark_step():
+    assert set(spark_job.SPARK_STEPS) == {"raw_clickstream", *REGISTRY}
+    assert list(spark_job.SPARK_STEPS) == sorted(spark_job.SPARK_STEPS)
+
+
+@pytest.mark.parametrize("spec", [{"step": "cleaned_event"}, {"step": None}, {}])
+def test_a_spec_naming_no_known_step_fails_naming_it(spec):
+    with pytest.raises(ValueError, match=rf"unknown Spark step {spec.get('step')!r}.*cleaned_events"):
+        spark_job.run(None, spec)
