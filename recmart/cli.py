@@ -74,16 +74,25 @@ def _instance():
 def materialize_days(days: list[str], two_phase: bool = True) -> bool:
     """Run the daily assets for each day in this process (one Spark JVM for all of them).
 
-    Two phases by default: every day's raw layer first, then each event day, so events that
-    landed on a later day than they happened are already in the raw layer when their own day
-    is derived. Runs are recorded in the Dagster instance, so the UI shows them.
+    Raw layer first by default: every day's raw layer, and the landing of every other landed
+    day that can hold their events (late arrivals after the range, early clocks before it),
+    then each event day, so every event is in the raw layer when its own day is derived.
+    Runs are recorded in the Dagster instance, so the UI shows them.
     """
+    import dagster as dg
     from tqdm import tqdm
 
+    from recmart.automation.backfill import backfill_phases
     from recmart.definitions import defs
+    from recmart.partitions import DAILY
 
     instance = _instance()
-    phases = [("land_raw", days), ("refresh_event_day", days)] if two_phase else [("daily_refresh", days)]
+    if two_phase:
+        with dg.build_resources({"lake": defs.resources["lake"]}) as resources:  # resolves EnvVar settings
+            landed = resources.lake.landed_days()
+        phases = backfill_phases(days, landed, DAILY.get_partition_keys())
+    else:
+        phases = [("daily_refresh", days)]
     ok = True
     for job_name, job_days in phases:
         job = defs.resolve_job_def(job_name)

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import dagster as dg
 from dagster_pyspark import PySparkResource
 
-from recmart.config import DEFAULT_LAKE, DEFAULT_SOURCE_DB, Settings
+from recmart.config import DEFAULT_LAKE, DEFAULT_SOURCE_DB, Settings, check_source_db_file
 from recmart.realtime.store.factory import DEFAULT_STORE_URL
 from recmart.resources.alerts import LogAlerts
 from recmart.resources.engine import ENGINES, StepEngine
@@ -21,6 +22,10 @@ from recmart.resources.spark import LocalSparkRunner, local_spark_config
 from recmart.resources.sql import DuckDBLakeSql
 
 LOCAL_PII_SALT = "recmart-local-sample-salt"  # sample data only; aws requires RECMART_PII_SALT
+# The local files that are not lake tables live in the lake's folder, under names no table has
+# (like `_staging`), so RECMART_LAKE moves every file the deployment writes (README, settings).
+LOCAL_FEATURE_STORE = "_feature_store/online.db"
+LOCAL_METRICS = "_metrics"
 
 
 def _env_or(name: str, default: str):
@@ -39,10 +44,12 @@ def step_engine_name() -> str:
 
 
 def local_resources(settings: Settings) -> dict:
+    if os.environ.get("RECMART_SOURCE_DB"):
+        # The value the resource opens; only a folder the user named: the default's is made by
+        # `recmart seed` and the demo.
+        check_source_db_file(os.environ["RECMART_SOURCE_DB"])
     lake = LocalLake(root=_env_or("RECMART_LAKE", DEFAULT_LAKE))
-    pyspark = PySparkResource(
-        spark_config=local_spark_config(driver_memory=os.environ.get("RECMART_SPARK_DRIVER_MEMORY", "2g"))
-    )
+    pyspark = PySparkResource(spark_config=local_spark_config(driver_memory=settings.spark_driver_memory))
     return {
         "lake": lake,
         "spark": LocalSparkRunner(pyspark=pyspark),
@@ -51,8 +58,8 @@ def local_resources(settings: Settings) -> dict:
         "lake_sql": DuckDBLakeSql(lake=lake),
         "pii": PiiSalt(salt=_env_or("RECMART_PII_SALT", LOCAL_PII_SALT)),
         "alerts": LogAlerts(),
-        "metrics": LocalRunMetrics(),
-        "feature_store": LocalFeatureStore(),
+        "metrics": LocalRunMetrics(folder=str(Path(settings.lake) / LOCAL_METRICS)),
+        "feature_store": LocalFeatureStore(path=str(Path(settings.lake) / LOCAL_FEATURE_STORE)),
         "recommendation_store": RecommendationStoreResource(url=_env_or("RECMART_RECS_STORE", DEFAULT_STORE_URL)),
     }
 

@@ -3,19 +3,24 @@
 dagster-aws's `get_objects(since_last_modified=...)` compares with a strict `>` and
 `since_key` misses rewritten or deleted keys, so either can lose a file that lands in the
 same second as the last one seen. Instead the cursor keeps every key (with size and
-modification time) of the most recent landing days, and the set of older days already
-seen; a tick lists those recent days plus any day folder it has not seen, and compares.
+modification time) of the landing days within the late-arrival window, and the set of older
+days already seen; a tick lists those recent days plus any day folder it has not seen, and
+compares.
+
+The window is MAX_LATE_DAYS days before the newest landed day, and that day: a file put late
+into any of those folders (a producer's retry, a restore) still holds events the cleaning
+accepts, so it must be noticed like one Firehose just wrote, not only the newest folders.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 from dataclasses import dataclass, field
 
 from recmart.resources.lake import Lake
-
-RECENT_DAYS = 2  # Firehose writes only into the current hour's folder
+from recmart.steps.cleaned_events import MAX_LATE_DAYS
 
 
 @dataclass
@@ -47,7 +52,7 @@ def scan(lake: Lake, previous: LandingCursor | None) -> tuple[dict[str, str], La
     """({changed day: digest of its files}, new cursor). The first scan reports no change."""
     days = lake.landed_days()
     settled = set(previous.settled_days) if previous else set()
-    recent = set(days[-RECENT_DAYS:])
+    recent = set(recent_days(days))
     to_list = [d for d in days if d in recent or d not in settled]
     now: dict[str, dict[str, list[int]]] = {
         d: {f.key: [f.size, f.mtime_ns] for f in lake.landed_files(d)} for d in to_list
@@ -65,3 +70,11 @@ def scan(lake: Lake, previous: LandingCursor | None) -> tuple[dict[str, str], La
         settled_days=sorted((settled | set(now)) - recent),
     )
     return changed, cursor
+
+
+def recent_days(days: list[str], late_days: int = MAX_LATE_DAYS) -> list[str]:
+    """The landed days (sorted) within `late_days` calendar days before the newest one, and it."""
+    if not days:
+        return []
+    first = (dt.date.fromisoformat(days[-1]) - dt.timedelta(days=late_days)).isoformat()
+    return [d for d in days if d >= first]

@@ -2,10 +2,10 @@
 
 `FeatureStore` is what the ingestion asset asks for: create the groups the code defines
 (`recmart.features.groups`), put a day's rows as records, read one record back. The local
-deployment's `LocalFeatureStore` is an embedded online store in a SQLite file under
-./.recmart/ that behaves like SageMaker's PutRecord: a record replaces the stored one of its
-identifier only when its event time is not older, and a record that does not fit its group
-is refused. The offline store, locally, is the lake's own `features/` Parquet. On AWS,
+deployment's `LocalFeatureStore` is an embedded online store in a SQLite file (in the lake
+folder: recmart.deployments) that behaves like SageMaker's PutRecord: a record replaces the
+stored one of its identifier only when its event time is not older, and a record that does
+not fit its group is refused. The offline store, locally, is the lake's own `features/` Parquet. On AWS,
 `recmart.aws.feature_store.SageMakerFeatureStore` puts the records to SageMaker, which
 replicates them to the offline store in S3.
 

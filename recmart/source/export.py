@@ -16,6 +16,7 @@ from decimal import Decimal
 import pyarrow as pa
 import sqlalchemy as sa
 
+from recmart.source.created_at import OrdersOfDay, utc_time
 from recmart.source.database import SourceError, connect, require_columns
 from recmart.source.schema import order_items, orders, products, users
 from recmart.tables import RAW_PRODUCTS, RAW_TRANSACTIONS, RAW_USERS
@@ -26,14 +27,6 @@ CANCELLED = "cancelled"
 __all__ = ["SourceError", "export_products", "export_transactions", "export_users", "purchase_totals"]
 
 
-def _day_bounds(day: dt.date) -> tuple[dt.datetime, dt.datetime]:
-    """[day, day+1) as naive UTC datetimes, the way the source stores its timestamps."""
-    if isinstance(day, dt.datetime) or not isinstance(day, dt.date):
-        raise TypeError(f"day must be a datetime.date, not {type(day).__name__}")
-    start = dt.datetime.combine(day, dt.time.min)
-    return start, start + dt.timedelta(days=1)
-
-
 def _bytewise(column: sa.ColumnElement, dialect: str) -> sa.ColumnElement:
     """Order text by its bytes on every backend: PostgreSQL's default collation is the locale's."""
     return column.collate("C") if dialect == "postgresql" else column
@@ -41,22 +34,26 @@ def _bytewise(column: sa.ColumnElement, dialect: str) -> sa.ColumnElement:
 
 def _stream(
     engine: sa.Engine,
-    statement: Callable[[str], sa.Select],
+    statement: Callable[[sa.Connection], sa.Select],
     needs: Sequence[sa.Table],
     schema: pa.Schema,
     batch_rows: int,
     convert: dict[str, Callable] | None = None,
+    keep: Callable[[sa.Row], bool] | None = None,
 ) -> Iterator[pa.RecordBatch]:
-    """Run the statement built for the engine's dialect and yield batches of at most batch_rows rows."""
+    """Run the statement built for the connection and yield batches of at most batch_rows rows
+    (those `keep` keeps, when given)."""
     if batch_rows < 1:
         raise ValueError(f"batch_rows must be at least 1, got {batch_rows}")
     convert = convert or {}
     with connect(engine) as conn:
         require_columns(conn, *needs)
-        result = conn.execution_options(stream_results=True, yield_per=batch_rows).execute(
-            statement(conn.dialect.name)
-        )
+        result = conn.execution_options(stream_results=True, yield_per=batch_rows).execute(statement(conn))
         for rows in result.partitions(batch_rows):
+            if keep is not None:
+                rows = [row for row in rows if keep(row)]
+                if not rows:
+                    continue
             columns = list(zip(*rows))
             arrays = []
             for field, values in zip(schema, columns):
@@ -68,11 +65,7 @@ def _stream(
 
 def _as_utc(value: dt.datetime | None) -> dt.datetime | None:
     """A source timestamp as an aware UTC datetime (no zone = UTC, by the store's convention)."""
-    if value is None:
-        return None
-    if value.tzinfo is None:
-        return value.replace(tzinfo=dt.timezone.utc)
-    return value.astimezone(dt.timezone.utc)
+    return None if value is None else utc_time(value)
 
 
 def export_transactions(
@@ -82,33 +75,36 @@ def export_transactions(
 
     An order without items is one row with null item fields. Rows come ordered by
     (order_id, line_no), order ids compared byte by byte, so the export is deterministic.
+    An order whose created_at cannot be read stops the export with a SourceError naming it.
     """
-    start, end = _day_bounds(day)
+    of_day = OrdersOfDay(day)
 
-    def statement(dialect: str) -> sa.Select:
+    def statement(conn: sa.Connection) -> sa.Select:
+        of_day.bind(conn)
         return (
             sa.select(
-                orders.c.order_id, orders.c.user_id, orders.c.created_at, orders.c.status,
+                orders.c.order_id, orders.c.user_id, of_day.created_at, orders.c.status,
                 order_items.c.line_no, order_items.c.product_id, order_items.c.quantity,
                 order_items.c.unit_price,
             )
             .select_from(orders.outerjoin(order_items, order_items.c.order_id == orders.c.order_id))
-            .where(orders.c.created_at >= start, orders.c.created_at < end)
-            .order_by(_bytewise(orders.c.order_id, dialect), order_items.c.line_no)
+            .where(of_day.window())
+            .order_by(_bytewise(orders.c.order_id, conn.dialect.name), order_items.c.line_no)
         )
 
     yield from _stream(
         engine, statement, (orders, order_items), RAW_TRANSACTIONS.arrow_schema(), batch_rows,
-        convert={"created_at": _as_utc},
+        convert={"created_at": utc_time}, keep=lambda row: of_day.on_day(row.order_id, row.created_at),
     )
+    of_day.refuse_noted()
 
 
 def export_products(engine: sa.Engine, batch_rows: int = DEFAULT_BATCH_ROWS) -> Iterator[pa.RecordBatch]:
     """The whole catalogue, ordered by product_id."""
     columns = [products.c[name] for name in RAW_PRODUCTS.column_names]
 
-    def statement(dialect: str) -> sa.Select:
-        return sa.select(*columns).order_by(_bytewise(products.c.product_id, dialect))
+    def statement(conn: sa.Connection) -> sa.Select:
+        return sa.select(*columns).order_by(_bytewise(products.c.product_id, conn.dialect.name))
 
     yield from _stream(engine, statement, (products,), RAW_PRODUCTS.arrow_schema(), batch_rows)
 
@@ -125,11 +121,11 @@ def export_users(engine: sa.Engine, salt: str, batch_rows: int = DEFAULT_BATCH_R
     if not salt:
         raise ValueError("export_users needs a non-empty salt: an unsalted email hash is reversible by lookup")
 
-    def statement(dialect: str) -> sa.Select:
+    def statement(conn: sa.Connection) -> sa.Select:
         return sa.select(
             users.c.user_id, users.c.email, users.c.gender, users.c.birth_year,
             users.c.city, users.c.country, users.c.signup_at,
-        ).order_by(_bytewise(users.c.user_id, dialect))
+        ).order_by(_bytewise(users.c.user_id, conn.dialect.name))
 
     yield from _stream(
         engine, statement, (users,), RAW_USERS.arrow_schema(), batch_rows,
@@ -138,47 +134,44 @@ def export_users(engine: sa.Engine, salt: str, batch_rows: int = DEFAULT_BATCH_R
 
 
 def purchase_totals(engine: sa.Engine, day: dt.date) -> dict:
-    """What the interaction matrix of `day` must add up to, computed by the database.
+    """What the interaction matrix of `day` must add up to, the sums computed by the database.
 
     Over the items of orders created on the day that are not cancelled and belong to a user:
     `order_products` distinct (order, product) pairs (= the sum of the matrix's purchases),
     `units` the quantities, `revenue` sum(quantity * unit_price) as an exact Decimal, and
     `orders` the distinct orders among them (an order without items leaves no trace in the
-    matrix, so it is not counted).
+    matrix, so it is not counted). The database sums each pair; which day a pair's order
+    belongs to is decided by the export's own rule (`OrdersOfDay`).
     """
-    start, end = _day_bounds(day)
+    of_day = OrdersOfDay(day)
     # Whole cents as integers: SQLite keeps NUMERIC as binary floating point, so summing
     # prices there directly could drift; an integer sum is exact on every backend.
     line_cents = sa.cast(sa.func.round(order_items.c.quantity * order_items.c.unit_price * 100), sa.BigInteger)
-    pairs = (
-        sa.select(
-            orders.c.order_id,
-            order_items.c.product_id,
-            sa.func.sum(order_items.c.quantity).label("units"),
-            sa.func.sum(line_cents).label("cents"),
-        )
-        .select_from(orders.join(order_items, order_items.c.order_id == orders.c.order_id))
-        .where(
-            orders.c.created_at >= start,
-            orders.c.created_at < end,
-            orders.c.status != CANCELLED,
-            orders.c.user_id.is_not(None),
-        )
-        .group_by(orders.c.order_id, order_items.c.product_id)
-        .subquery()
-    )
-    totals = sa.select(
-        sa.func.count().label("order_products"),
-        sa.func.count(sa.distinct(pairs.c.order_id)).label("orders"),
-        sa.func.coalesce(sa.func.sum(pairs.c.units), 0).label("units"),
-        sa.func.coalesce(sa.func.sum(pairs.c.cents), 0).label("cents"),
-    )
+    totals = {"orders": set(), "order_products": 0, "units": 0, "cents": 0}
     with connect(engine) as conn:
         require_columns(conn, orders, order_items)
-        row = conn.execute(totals).one()
+        of_day.bind(conn)
+        pairs = conn.execute(
+            sa.select(
+                orders.c.order_id,
+                of_day.created_at,
+                sa.func.sum(order_items.c.quantity).label("units"),
+                sa.func.sum(line_cents).label("cents"),
+            )
+            .select_from(orders.join(order_items, order_items.c.order_id == orders.c.order_id))
+            .where(of_day.window(), orders.c.status != CANCELLED, orders.c.user_id.is_not(None))
+            .group_by(orders.c.order_id, orders.c.created_at, order_items.c.product_id)
+        )
+        for order_id, created_at, units, cents in pairs:
+            if of_day.on_day(order_id, created_at):
+                totals["orders"].add(order_id)
+                totals["order_products"] += 1
+                totals["units"] += int(units)
+                totals["cents"] += int(cents)
+    of_day.refuse_noted()
     return {
-        "orders": int(row.orders),
-        "order_products": int(row.order_products),
-        "units": int(row.units),
-        "revenue": (Decimal(int(row.cents)) / 100).quantize(Decimal("0.01")),
+        "orders": len(totals["orders"]),
+        "order_products": totals["order_products"],
+        "units": totals["units"],
+        "revenue": (Decimal(totals["cents"]) / 100).quantize(Decimal("0.01")),
     }

@@ -321,11 +321,12 @@ ATHENA_ANSWERS = [
     athena_result([("_col0", B), ("_col1", B)], [["4", "1"]]),
     athena_result([("reason", V), ("_col1", B)], [["missing_field", "1"]]),
     athena_result([("_col0", B), ("_col1", B)], [["4", "4"]]),               # event_ids_unique
-    athena_result([("_col0", B)], [["0"]]),                                  # required_fields_present
+    athena_result([("_col0", B), ("_col1", B)], [["4", "0"]]),               # required_fields_present
     athena_result([("_col0", B), ("_col1", B), ("_col2", B)], [["2", "1", "0"]]),  # matrix_matches_events
     athena_result([("_col0", B), ("_col1", B), ("_col2", B)], [["2", "1", "0"]]),
     athena_result([("_col0", B), ("_col1", B), ("_col2", B)], [["2", "2", "0"]]),  # pairs_unique
-    athena_result([("_col0", D)], [[DAY]]),                                  # products_in_catalog
+    athena_result([("_col0", B)], [["2"]]),                                  # products_in_catalog
+    athena_result([("_col0", D)], [[DAY]]),
     athena_result([("_col0", B)], [["0"]]),
 ]
 

@@ -83,12 +83,13 @@ def test_landing_sensor_notices_a_new_day_an_old_unseen_day_and_a_removed_file(t
 
 def test_landing_cursor_round_trips_and_forgets_settled_days(tmp_path):
     lake = LocalLake(root=str(tmp_path))
-    for day in ("2026-11-18", "2026-11-19", "2026-11-20"):
+    # The window is the newest day and MAX_LATE_DAYS (7) days before it: 11-12 is settled.
+    for day in ("2026-11-12", "2026-11-13", "2026-11-20"):
         write_landing(tmp_path, f"{day}T10:00:00", "x.gz", ["{}"])
     _, cursor = scan(lake, None)
     again = LandingCursor.parse(cursor.serialize())
     assert again == cursor
-    assert sorted(cursor.files) == ["2026-11-19", "2026-11-20"] and cursor.settled_days == ["2026-11-18"]
+    assert sorted(cursor.files) == ["2026-11-13", "2026-11-20"] and cursor.settled_days == ["2026-11-12"]
 
 
 def _materialize_raw(instance, day, event_dates, job="ingest_clickstream", asset="raw_clickstream"):

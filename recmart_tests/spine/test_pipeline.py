@@ -73,6 +73,11 @@ def test_a_day_end_to_end_with_late_duplicate_and_malformed_records(store):
 
     checks = checks_of(result)
     assert checks.pop("products_in_catalog") is False  # p99 is not in the catalog: a warning
+    # The first day: no snapshot of the day before, so nothing was served to judge (a warning).
+    assert checks.pop("served_blend_beats_popularity") is False
+    (verdict,) = [e for e in result.get_asset_check_evaluations() if e.check_name == "served_blend_beats_popularity"]
+    assert verdict.severity == dg.AssetCheckSeverity.WARN and verdict.metadata["judged"].value == 0
+    assert "no snapshot of the day before" in verdict.description
     assert checks and all(checks.values()), {k: v for k, v in checks.items() if not v}
 
 

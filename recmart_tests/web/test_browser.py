@@ -50,3 +50,7 @@ def test_the_users_page_shows_product_names_in_chromium(chromium, server_url, tm
 
     lookup = dump_dom(chromium, f"{server_url}/?user=alice", tmp_path / "profile")  # the form's redirect
     assert NAMES["P1"] in lookup
+
+    # A non-ASCII id typed into the form: Chromium sends it as UTF-8 and follows the redirect to it.
+    accented = dump_dom(chromium, f"{server_url}/?user=zo%C3%AB", tmp_path / "profile")
+    assert "Recommendations for zoë" in accented and 'id="recommendations"' in accented

@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import json
+import os
+import re
+import signal
+import subprocess
+import sys
 import urllib.error
 import urllib.request
 
 from click.testing import CliRunner
 
 from recmart.realtime.cli import recs
+from recmart.realtime.scoring import SCORER_VERSION
 
 from .conftest import NAMES
 
@@ -29,7 +35,8 @@ def test_recommendations_endpoint_returns_the_stored_item_with_names(server_url)
     assert [(i["product_id"], i["name"], i["reason"]) for i in recs["items"]] == [
         ("P1", NAMES["P1"], "similar_to:P0"), ("P2", NAMES["P2"], "similar_to:P0"),
         ("P3", NAMES["P3"], "similar_to:P0"), ("P4", NAMES["P4"], "trending:all")]
-    assert recs["model_version"] == "rt-neighbours-1+2026-11-19" and isinstance(recs["ttl"], int)
+    # The scorer's version (not spelled out here: the scorer changes apart from the page) + the snapshot's day.
+    assert recs["model_version"] == f"{SCORER_VERSION}+2026-11-19" and isinstance(recs["ttl"], int)
 
 
 def test_an_unknown_user_is_a_json_404(server_url):
@@ -62,3 +69,25 @@ def test_recs_command_prints_the_recommendations(store_path):
     no_store = runner.invoke(recs, ["alice", "--store", f"sqlite:///{store_path}.absent"])
     assert no_store.exit_code == 1 and "no recommendation store at" in no_store.output
     assert not (store_path.parent / f"{store_path.name}.absent").exists()  # reading creates nothing
+
+
+def test_serve_command_serves_the_page_until_interrupted(store_path):
+    # `recmart serve` as a person starts it: its own process, port 0, stopped with Ctrl-C (SIGINT).
+    command = [sys.executable, "-c", "from recmart.cli import main; main()", "serve", "--port", "0",
+               "--store", f"sqlite:///{store_path}"]
+    server = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                              env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    try:
+        banner = server.stdout.readline()
+        url = re.search(r"on (http://127\.0\.0\.1:\d+)/", banner)
+        assert url, banner
+        status, content_type, body = get(f"{url[1]}/users/alice")
+        assert status == 200 and NAMES["P1"] in body.decode()
+        server.send_signal(signal.SIGINT)
+        _, errors = server.communicate(timeout=20)
+    finally:
+        if server.poll() is None:
+            server.kill()
+            server.wait()
+    assert server.returncode == 0, errors
+    assert '"GET /users/alice HTTP/1.1" 200' in errors  # one access line per request on stderr

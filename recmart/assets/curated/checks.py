@@ -9,6 +9,7 @@ from decimal import Decimal
 
 import dagster as dg
 
+from recmart.assets.check_results import nothing_judged
 from recmart.assets.curated.interaction_matrix import interaction_matrix
 from recmart.assets.curated.interaction_scores import interaction_scores
 from recmart.partitions import DAILY
@@ -37,30 +38,33 @@ def records_reconcile(sql: LakeSql, day: str) -> dg.AssetCheckResult:
     )
     quarantined = sum(by_reason.values())
     accounted = cleaned + quarantined + int(duplicates)
-    return _result(
-        landed == accounted,
-        {
-            "landed": landed, "cleaned": cleaned, "quarantined": quarantined,
-            "duplicates": int(duplicates), "unaccounted": landed - accounted,
-            **{f"quarantined/{r}": n for r, n in sorted(by_reason.items())},
-        },
-        f"{landed - accounted} landed records are neither cleaned, quarantined nor duplicates",
-    )
+    meta = {
+        "landed": landed, "cleaned": cleaned, "quarantined": quarantined,
+        "duplicates": int(duplicates), "unaccounted": landed - accounted,
+        **{f"quarantined/{r}": n for r, n in sorted(by_reason.items())},
+    }
+    if landed == accounted == 0:
+        return nothing_judged("raw_clickstream", day, "no landed record belongs to this event day", meta)
+    return _result(landed == accounted, meta,
+                   f"{landed - accounted} landed records are neither cleaned, quarantined nor duplicates")
 
 
 def event_ids_unique(sql: LakeSql, day: str) -> dg.AssetCheckResult:
     rows, ids = sql.query(
         f"SELECT count(*), count(DISTINCT event_id) FROM curated_cleaned_events WHERE {_on(day)}"
     )[1][0]
+    if rows == 0:
+        return nothing_judged("curated_cleaned_events", day, "no event to check", {"rows": 0})
     return _result(rows == ids, {"rows": rows, "distinct_event_ids": ids}, f"{rows - ids} repeated event_ids")
 
 
 def required_fields_present(sql: LakeSql, day: str) -> dg.AssetCheckResult:
-    nulls = sql.scalar(
-        "SELECT count(*) FROM curated_cleaned_events WHERE "
-        f"{_on(day)} AND (event_id IS NULL OR event_type IS NULL OR event_time IS NULL "
-        "OR session_id IS NULL OR product_id IS NULL)"
-    )
+    rows, nulls = sql.query(
+        "SELECT count(*), count(*) FILTER (WHERE event_id IS NULL OR event_type IS NULL OR event_time IS NULL "
+        f"OR session_id IS NULL OR product_id IS NULL) FROM curated_cleaned_events WHERE {_on(day)}"
+    )[1][0]
+    if rows == 0:
+        return nothing_judged("curated_cleaned_events", day, "no event to check", {"rows": 0})
     return _result(nulls == 0, {"rows_with_null_keys": nulls}, f"{nulls} rows lack a required field")
 
 
@@ -79,6 +83,8 @@ def matrix_matches_events(sql: LakeSql, day: str) -> dg.AssetCheckResult:
     names = ("views", "add_to_carts", "remove_from_carts")
     meta = {f"matrix/{n}": int(a) for n, a in zip(names, m)} | {f"events/{n}": int(b) for n, b in zip(names, e)}
     diff = {n: int(a) - int(b) for n, a, b in zip(names, m, e) if int(a) != int(b)}
+    if not diff and not any(int(b) for b in e):
+        return nothing_judged("curated_cleaned_events", day, "no event of an identified user", meta)
     return _result(not diff, meta, f"matrix differs from cleaned events: {diff}")
 
 
@@ -87,8 +93,8 @@ def matrix_matches_source(sql: LakeSql, source: SourceDatabase, day: str) -> dg.
     import datetime as dt
 
     src = purchase_totals(source.engine(), dt.date.fromisoformat(day))
-    purchases, units, revenue = sql.query(
-        "SELECT coalesce(sum(purchases),0), coalesce(sum(units),0), coalesce(sum(revenue),0) "
+    rows, purchases, units, revenue = sql.query(
+        "SELECT count(*), coalesce(sum(purchases),0), coalesce(sum(units),0), coalesce(sum(revenue),0) "
         f"FROM curated_interaction_matrix WHERE {_on(day)}"
     )[1][0]
     got = {"purchases": int(purchases), "units": int(units), "revenue": Decimal(str(revenue))}
@@ -96,6 +102,8 @@ def matrix_matches_source(sql: LakeSql, source: SourceDatabase, day: str) -> dg.
             "revenue": Decimal(str(src["revenue"] or 0))}
     meta = {f"matrix/{k}": float(v) if isinstance(v, Decimal) else v for k, v in got.items()}
     meta |= {f"source/{k}": float(v) if isinstance(v, Decimal) else v for k, v in want.items()}
+    if rows == 0 and got == want:
+        return nothing_judged("curated_interaction_matrix", day, "no interaction, and no purchase in the source", meta)
     return _result(got == want, meta, f"matrix {got} != source database {want}")
 
 
@@ -105,6 +113,8 @@ def pairs_unique(sql: LakeSql, table: str, day: str) -> dg.AssetCheckResult:
         "count(*) FILTER (WHERE user_id IS NULL OR product_id IS NULL) "
         f"FROM {table} WHERE {_on(day)}"
     )[1][0]
+    if rows == 0:
+        return nothing_judged(table, day, "no pair to check", {"rows": 0})
     ok = rows == pairs and null_keys == 0
     return _result(ok, {"rows": rows, "distinct_pairs": pairs, "null_keys": null_keys},
                    f"{rows - pairs} repeated (user_id, product_id) pairs, {null_keys} null keys")
@@ -112,6 +122,8 @@ def pairs_unique(sql: LakeSql, table: str, day: str) -> dg.AssetCheckResult:
 
 def products_in_catalog(sql: LakeSql, day: str) -> dg.AssetCheckResult:
     """Every product in the matrix exists in the latest catalog snapshot up to the day."""
+    if sql.scalar(f"SELECT count(*) FROM curated_interaction_matrix WHERE {_on(day)}") == 0:
+        return nothing_judged("curated_interaction_matrix", day, "no product to look up", {"unknown_products": 0})
     latest = sql.scalar(f"SELECT max(event_date) FROM raw_products WHERE event_date <= DATE '{day}'")
     if latest is None:
         return dg.AssetCheckResult(passed=False, metadata={"unknown_products": -1},

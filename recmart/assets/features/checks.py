@@ -8,6 +8,7 @@ import datetime as dt
 
 import dagster as dg
 
+from recmart.assets.check_results import nothing_judged
 from recmart.assets.marts.checks import bind, date_literal, on, result
 from recmart.resources.sql import LakeSql
 from recmart.transforms.features import WINDOW_DAYS
@@ -37,8 +38,10 @@ def user_features_reconcile(sql: LakeSql, day: str) -> dg.AssetCheckResult:
         f"FROM ({m}) m FULL OUTER JOIN ({f}) f ON m.user_id = f.user_id"
     )[1][0]
     ok = window_users == rows == keys and mismatched == 0
-    return result(ok, {"window_users": window_users, "rows": rows, "distinct_users": keys,
-                       "users_not_matching": mismatched},
+    meta = {"window_users": window_users, "rows": rows, "distinct_users": keys, "users_not_matching": mismatched}
+    if ok and window_users == 0:
+        return nothing_judged("curated_interaction_matrix", day, "no user in the 30-day window", meta)
+    return result(ok, meta,
                   f"{rows} rows for {window_users} users of the window ({keys} distinct); "
                   f"{mismatched} users whose counts differ from the matrices")
 
@@ -64,8 +67,11 @@ def item_features_reconcile(sql: LakeSql, day: str) -> dg.AssetCheckResult:
         f"SELECT count(*) FROM features_items WHERE {on(day)} AND in_catalogue = 1"
     )
     ok = rows == keys and mismatched == 0 and missing == 0 and rows >= window_products
-    return result(ok, {"rows": rows, "window_products": window_products, "catalogue_products": catalogue,
-                       "products_not_matching": mismatched, "counts_without_interactions": missing},
+    meta = {"rows": rows, "window_products": window_products, "catalogue_products": catalogue,
+            "products_not_matching": mismatched, "counts_without_interactions": missing}
+    if ok and window_products == 0:
+        return nothing_judged("curated_interaction_matrix", day, "no product in the 30-day window", meta)
+    return result(ok, meta,
                   f"{mismatched} products whose counts differ from the matrices, {rows - keys} repeated ids, "
                   f"{missing} rows with counts but no interactions")
 
@@ -83,9 +89,11 @@ def interaction_features_reconcile(sql: LakeSql, day: str) -> dg.AssetCheckResul
         f"FROM features_interactions WHERE {on(day)}"
     )[1][0]
     ok = rows == keys == pairs and int(f_views) == int(views) and int(f_purchases) == int(purchases) and bad_ids == 0
-    return result(ok, {"rows": rows, "window_pairs": pairs, "views_30d": int(f_views), "matrix_views": int(views),
-                       "purchases_30d": int(f_purchases), "matrix_purchases": int(purchases),
-                       "bad_record_ids": bad_ids},
+    meta = {"rows": rows, "window_pairs": pairs, "views_30d": int(f_views), "matrix_views": int(views),
+            "purchases_30d": int(f_purchases), "matrix_purchases": int(purchases), "bad_record_ids": bad_ids}
+    if ok and pairs == 0:
+        return nothing_judged("curated_interaction_matrix", day, "no (user, product) pair in the 30-day window", meta)
+    return result(ok, meta,
                   f"{rows} rows ({keys} distinct ids) for {pairs} pairs; views {f_views} vs {views}, "
                   f"purchases {f_purchases} vs {purchases}; {bad_ids} bad record ids")
 
@@ -99,6 +107,8 @@ def event_times_are_day_end(table: str):
             f"event_time <> TIMESTAMP '{end} 00:00:00') "
             f"FROM {table} WHERE {on(day)}"
         )[1][0]
+        if rows == 0:
+            return nothing_judged(table, day, "no row to check", {"rows": 0})
         return result(wrong == 0, {"rows": rows, "wrong_event_times": wrong}, f"{wrong} rows with another event time")
 
     return event_times_are_day_end

@@ -1,9 +1,9 @@
 """Raw layer: landing files and the nightly database export, as they came."""
 
-from recmart.assets.raw.checks import raw_clickstream_has_every_landed_line
+from recmart.assets.raw.checks import EXPORT_CHECKS, raw_clickstream_has_every_landed_line
 from recmart.assets.raw.clickstream import raw_clickstream
 from recmart.assets.raw.transactions import raw_products, raw_transactions, raw_users
 
 ASSETS = [raw_clickstream, raw_transactions, raw_products, raw_users]
-CHECKS = [raw_clickstream_has_every_landed_line]
+CHECKS = [raw_clickstream_has_every_landed_line, *EXPORT_CHECKS]
 SENSORS: list = []

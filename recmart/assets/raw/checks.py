@@ -5,11 +5,16 @@ from concurrent.futures import ThreadPoolExecutor
 
 import dagster as dg
 
+from recmart.assets.check_results import nothing_judged
 from recmart.assets.raw.clickstream import raw_clickstream
+from recmart.assets.raw.transactions import raw_products, raw_transactions, raw_users
+from recmart.landing.layout import LANDING_CLICKSTREAM
 from recmart.landing.lines import count_records
 from recmart.partitions import DAILY
 from recmart.resources.lake import Lake
 from recmart.resources.sql import LakeSql
+from recmart.schema import Table
+from recmart.tables import RAW_PRODUCTS, RAW_TRANSACTIONS, RAW_USERS
 
 
 def landed_vs_raw(lake: Lake, sql: LakeSql, day: str) -> dg.AssetCheckResult:
@@ -44,6 +49,9 @@ def landed_vs_raw(lake: Lake, sql: LakeSql, day: str) -> dg.AssetCheckResult:
                            for key, why in sorted(damaged.items()))
         return dg.AssetCheckResult(passed=False, severity=dg.AssetCheckSeverity.WARN, metadata=meta,
                                    description=f"{len(damaged)} landed file(s) cannot be read to their end: {detail}")
+    if landed == 0:
+        return nothing_judged(f"{LANDING_CLICKSTREAM}/{day.replace('-', '/')}", day,
+                              f"{len(keys)} landing files, no record landed on the day", meta)
     return dg.AssetCheckResult(passed=True, metadata=meta)
 
 
@@ -53,3 +61,28 @@ def raw_clickstream_has_every_landed_line(
     context: dg.AssetCheckExecutionContext, lake: Lake, lake_sql: LakeSql
 ) -> dg.AssetCheckResult:
     return landed_vs_raw(lake, lake_sql, context.partition_key)
+
+
+# ---- the nightly export -----------------------------------------------------------------------
+def export_has_rows(sql: LakeSql, table: Table, day: str, why: str) -> dg.AssetCheckResult:
+    """The day's export of a store table has rows; an empty one warns, naming the table."""
+    rows = sql.scalar(f"SELECT count(*) FROM {table.sql_name} WHERE event_date = DATE '{day}'")
+    if rows == 0:
+        return nothing_judged(table.sql_name, day, why, {"rows": 0})
+    return dg.AssetCheckResult(passed=True, metadata={"rows": rows})
+
+
+def _has_rows(asset, table: Table, why: str):
+    @dg.asset_check(asset=asset, name="has_rows", partitions_def=DAILY, blocking=False,
+                    description=f"the day's {table.sql_name} is not empty (a warning)")
+    def _bound(context: dg.AssetCheckExecutionContext, lake_sql: LakeSql) -> dg.AssetCheckResult:
+        return export_has_rows(lake_sql, table, context.partition_key, why)
+
+    return _bound
+
+
+EXPORT_CHECKS = [
+    _has_rows(raw_transactions, RAW_TRANSACTIONS, "the store's database has no order created on the day"),
+    _has_rows(raw_products, RAW_PRODUCTS, "the store's products table is empty"),
+    _has_rows(raw_users, RAW_USERS, "the store's users table is empty"),
+]
