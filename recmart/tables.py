@@ -332,22 +332,22 @@ INTERACTION_FEATURES = Table(
 RECOMMENDATION_QUALITY = Table(
     layer="curated",
     name="recommendation_quality",
-    doc="Offline quality of the recommenders for the day: trained on days up to the day before, "
-    "judged on the products each user interacted with on the day.",
-    key=("recommender",),
+    doc="What the real-time scorer would have served after each event of the day (snapshot of the day "
+    "before), judged against the user's next event: the next-interaction protocol of recmart evaluate.",
+    key=("recommender", "scope"),
     columns=(
-        C("recommender", "string", False, "item_neighbours, trending or popularity"),
-        C("users", "int64", False, "users judged: active on the day, with history before it"),
-        C("cold_users", "int64", False, "users active on the day without history (not judged)"),
-        C("hits_at_10", "int64", False, "judged users with a hit in their top 10"),
-        C("hits_at_20", "int64", False, "judged users with a hit in their top 20"),
-        C("hr_at_10", "double", True, "hit rate at 10: hits_at_10 / users"),
-        C("hr_at_20", "double", True, "hit rate at 20: hits_at_20 / users"),
-        C("mrr_at_20", "double", True, "mean over users of 1 / rank of the first hit in the top 20 (0 without)"),
-        C("avg_list_length", "double", True, "mean number of products recommended per user (at most 20)"),
-        C("recommended_products", "int64", False, "distinct products in any user's top 20"),
-        C("catalogue_products", "int64", False, "products in the catalogue snapshot of the day before"),
-        C("coverage", "double", True, "recommended_products / catalogue_products"),
+        C("recommender", "string", False, "served_blend, a session source alone, item_neighbours or popularity"),
+        C("scope", "string", False, "all (every position) or next_is_other (next event another product, "
+                                    "current product removed from every list)"),
+        C("positions", "int64", False, "events judged: each but a user's last of the day"),
+        C("users_active", "int64", False, "identified users with an event on the day"),
+        C("users_judged", "int64", False, "sampled users with at least one position"),
+        C("hr_at_10", "double", True, "share of positions whose next product is in the top 10"),
+        C("hr_at_20", "double", True, "share of positions whose next product is in the top 20"),
+        C("mrr_at_20", "double", True, "mean 1 / rank of the next product (0 beyond 20)"),
+        C("ndcg_at_20", "double", True, "mean 1 / log2(rank + 1) of the next product (0 beyond 20)"),
+        C("coverage", "double", True, "distinct products in any list / products clicked in the window"),
+        C("popularity_bias", "double", True, "mean over lists of each product's clicks / the top product's"),
     ),
 )
 

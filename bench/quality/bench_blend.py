@@ -14,7 +14,7 @@ import sys
 import time
 
 from recmart.evaluation.clicklog import read_clicks, sessions_of
-from recmart.evaluation.recommenders import build_tables
+from recmart.evaluation.recommenders import build_sources as build_tables
 from recmart.recsources.blend import BlendSettings, blend, seeds
 from recmart.recsources.tables import sessions_from_clicks
 

@@ -19,8 +19,8 @@ import time
 
 from recmart.evaluation.clicklog import read_clicks, sessions_of
 from recmart.evaluation.protocol import evaluate
-from recmart.evaluation.recommenders import SourceSettings, build_tables, recommenders
-from recmart.recsources.blend import BlendSettings
+from recmart.evaluation.recommenders import SourceSettings, as_events, build_sources, recommenders, snapshot_items
+from recmart.realtime.scoring import ScoringSettings
 from recmart.recsources.tables import sessions_from_clicks
 
 
@@ -39,26 +39,30 @@ def main(train_path: str, test_path: str, *specs: str) -> None:
         name, _, values = spec.partition("=")
         grid[name] = [_value(v) for v in values.split(",")]
     source_fields = {f.name for f in dataclasses.fields(SourceSettings)}
-    blend_fields = {f.name for f in dataclasses.fields(BlendSettings)} - {"weights"}
+    blend_fields = {f.name for f in dataclasses.fields(ScoringSettings)} - {"source_weights"}
     for name in grid:
         if name not in source_fields | blend_fields and not name.startswith("weight."):
             raise SystemExit(f"unknown setting {name!r}: one of {sorted(source_fields | blend_fields)} or weight.<source>")
     train_clicks = read_clicks(train_path)
-    train = {s: [c.item for c in cs] for s, cs in sessions_of(train_clicks).items()}
+    train = {s: as_events(s, [c.item for c in cs], [c.time for c in cs]) for s, cs in sessions_of(train_clicks).items()}
     grouped = sessions_from_clicks((c.session, c.item, c.time) for c in train_clicks)
-    test = {s: [c.item for c in cs] for s, cs in sessions_of(read_clicks(test_path)).items()}
+    test = {s: as_events(s, [c.item for c in cs], [c.time for c in cs])
+            for s, cs in sessions_of(read_clicks(test_path)).items()}
     cache = {}
     print("HR@20 MRR@20 (next is another product) | HR@20 MRR@20 (all positions) | settings")
     for combo in itertools.product(*grid.values()):
         chosen = dict(zip(grid, combo))
         source = SourceSettings(**{k: v for k, v in chosen.items() if k in source_fields})
-        weights = dict(BlendSettings().weights)
+        weights = dict(ScoringSettings().source_weights)
         weights.update({k.split(".", 1)[1]: v for k, v in chosen.items() if k.startswith("weight.")})
-        blend = BlendSettings(weights=weights, **{k: v for k, v in chosen.items() if k in blend_fields})
+        blend = ScoringSettings(source_weights=tuple(weights.items()),
+                                **{k: v for k, v in chosen.items() if k in blend_fields})
         if source not in cache:
             cache.clear()  # one set of tables at a time: they are the memory
-            cache[source] = build_tables(grouped, source)
+            tables, popular = build_sources(grouped, source)
+            cache[source] = (snapshot_items(tables), {}, popular)
         started = time.perf_counter()
+        # The real-time scorer itself, as `recmart evaluate` judges it.
         served = {"served_blend": recommenders(*cache[source], blend)["served_blend"]}
         everything, other = evaluate(train, test, served)
         print(f"{other.hr_at_20:.4f} {other.mrr_at_20:.4f} | {everything.hr_at_20:.4f} {everything.mrr_at_20:.4f} | "

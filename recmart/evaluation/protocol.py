@@ -22,8 +22,9 @@ from collections import Counter
 from dataclasses import asdict, dataclass
 from typing import Callable, Mapping, Sequence
 
-# (the session's items so far, oldest first; how many to return) -> items, best first
-Recommender = Callable[[Sequence[str], int], Sequence[str]]
+# (the session's clicks so far, oldest first; how many to return) -> items, best first.
+# A click is an item id, or an event with a `product_id` (the handler's HistoryEvent).
+Recommender = Callable[[Sequence, int], Sequence[str]]
 
 SCOPES = ("all", "next_is_other")
 CUTOFF = 20
@@ -81,24 +82,34 @@ def training_popularity(train_sessions: Mapping[str, Sequence[str]]) -> dict[str
     return {i: c / top for i, c in counts.items()} if top else {}
 
 
-def evaluate(train_sessions: Mapping[str, Sequence[str]], test_sessions: Mapping[str, Sequence[str]],
-             recommenders: Mapping[str, Recommender], cutoff: int = CUTOFF) -> list[Result]:
+def _item(click) -> str:
+    return click if isinstance(click, str) else click.product_id
+
+
+def evaluate(train_sessions: Mapping[str, Sequence], test_sessions: Mapping[str, Sequence],
+             recommenders: Mapping[str, Recommender], cutoff: int = CUTOFF,
+             prior: Mapping[str, Sequence] | None = None) -> list[Result]:
     """Two results (one per scope) per recommender, in the order the recommenders are given.
 
     Each recommender is asked for `cutoff + 1` items, so that `cutoff` remain once the
-    current product is removed for the `next_is_other` scope.
+    current product is removed for the `next_is_other` scope. `prior` {session: clicks}
+    are clicks of a judged session (user) from before the test, which the recommender's
+    history starts with but which are not judged: the handler keeps a user's history
+    across days.
     """
     if cutoff < 10:
         raise ValueError(f"cutoff {cutoff} is below 10: HR@10 needs at least 10 slots")
-    popularity = training_popularity(train_sessions)
+    popularity = training_popularity({s: [_item(c) for c in cs] for s, cs in train_sessions.items()})
     catalogue = len(popularity)
+    prior = prior or {}
     results: list[Result] = []
     for name, recommend in recommenders.items():
         tallies = {scope: _Tally() for scope in SCOPES}
-        for items in test_sessions.values():
+        for session, items in test_sessions.items():
+            before = list(prior.get(session, ()))
             for pos in range(len(items) - 1):
-                history = items[:pos + 1]
-                current, target = items[pos], items[pos + 1]
+                history = before + list(items[:pos + 1]) if before else items[:pos + 1]
+                current, target = _item(items[pos]), _item(items[pos + 1])
                 served = list(recommend(history, cutoff + 1))
                 tallies["all"].add(served[:cutoff], target, popularity)
                 if target != current:

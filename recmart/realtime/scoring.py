@@ -1,11 +1,27 @@
-"""The real-time recommender: a user's top-N from the neighbours of what they recently touched.
+"""The real-time recommender: a user's top-N from the candidate sources of what they recently touched.
 
 Each of the user's most recent events makes its product a *seed*, weighted by the kind of
 event (adding to the cart says more than viewing; removing from it says "less of this")
-and by recency (halving every `half_life_hours` before the user's newest event). A
-candidate's score is the sum over seeds of seed weight x neighbour score. Slots the
-neighbours cannot fill (a thin history, or products without neighbours) are filled from
-trending: first the trending of the seeds' master categories, then overall trending.
+and by recency: in events (halving every `half_life_events` events back from the newest,
+times 1 / (1 + events back) ** `harmonic_power`), which within a session says far more
+than the clock, and in time (halving every `half_life_hours`), which discounts what was
+touched in earlier visits. Only the newest `window` distinct products seed.
+
+A seed's candidates come from its rows in the snapshot: the session-aware sources
+(`recmart.recsources`: sequential rules, session neighbours), each scaled by its weight in
+`source_weights`, when the snapshot has any for the product; otherwise (a product outside
+the sources' window, or a snapshot loaded before they existed) its item neighbours. A
+candidate's score is the sum of seed weight x source weight x row score. The loader blends
+a product's sources into one row when the snapshot loads (`ItemInfo.blend`: source weight x
+score summed over the union of the rows' entries, `blend_row`), so scoring makes one pass per
+seed over that row; a product with separate rows only (a store loaded before the blend)
+is blended here, the same way, at `source_weights`. A candidate's reason is the seed that
+contributed most to its score. Slots the
+candidates cannot fill are filled from trending: the seeds' master categories, then
+overall, then the popularity list the sources were built with (`POPULAR`).
+
+`recmart evaluate` and the daily `recommendation_quality` report judge this function
+(`recmart.evaluation.recommenders`), so what they measure is what the handler serves.
 
 Never recommended: what the user bought within the purchase window, and the product of
 their newest event (the item just viewed). All of it is a pure function of the history
@@ -18,9 +34,12 @@ from dataclasses import dataclass
 from typing import Mapping, Sequence
 
 from recmart.realtime.history import MICROS_PER_DAY, UserHistory
-from recmart.realtime.store.base import TRENDING_ALL, ItemInfo, category_scope
+from recmart.realtime.store.base import POPULAR, TRENDING_ALL, ItemInfo, category_scope
 
-SCORER_VERSION = "rt-neighbours-1"
+# rt-sessions-3: the sources pre-blended per product at load (the same sums up to float
+# order); a reason names the seed whose blended row contributed most, not the seed of the
+# largest single source row.
+SCORER_VERSION = "rt-sessions-3"
 
 # Why these weights: an add-to-cart is a much stronger intent signal than a view; a removal
 # is negative evidence about the product (and, through it, about its neighbours).
@@ -40,19 +59,54 @@ class ScoringSettings:
     candidate_budget: int = 200
     half_life_hours: float = 24.0
     purchase_window_days: float = 30.0
+    # Recency in events, tuned with the session sources on the validation split of the
+    # RSC15 sample (bench/quality/RESULTS.md): the newest click says most.
+    half_life_events: float = 1.5
+    harmonic_power: float = 0.5
+    window: int = 10  # newest distinct products that seed
+    # Per session-aware source, its weight (tuned as above); a source not named is not blended.
+    # The loader blends at these defaults (`recmart.realtime.loader.SOURCE_WEIGHTS`): a stored
+    # blended row carries them, whatever a caller passes here.
+    source_weights: tuple[tuple[str, float], ...] = (("sequential_rules", 1.0), ("session_neighbours", 4.0))
+    # Blended session entries scored per seed: max(10, source_budget // seeds). A blended row
+    # holds at most the union of two rows of 100, and seeds are at most `window`, so at the
+    # defaults every row is scored whole (as tuned).
+    source_budget: int = 2000
+
+
+def blend_row(rows: Mapping[str, Sequence[tuple[str, float]]],
+              weights: Sequence[tuple[str, float]]) -> tuple[tuple[str, float], ...]:
+    """One product's session rows {source: rows} as one row: each candidate of any of the rows
+    once, scored sum of source weight x score (a source not in `weights`, or of weight 0, is
+    left out), best first, ties by product id. Nothing is cut: the union of the rows."""
+    blended: dict[str, float] = {}
+    for source, sw in weights:
+        row = rows.get(source)
+        if row and sw:
+            for nid, s in row:
+                c = sw * s
+                if nid in blended:
+                    blended[nid] += c
+                else:
+                    blended[nid] = c
+    return tuple(sorted(blended.items(), key=lambda kv: (-kv[1], kv[0])))
 
 
 def seed_weights(history: UserHistory, settings: ScoringSettings) -> dict[str, float]:
-    """{product: weight} of the newest events' products, newest first."""
+    """{product: weight} of the newest events' products (at most `window`), newest first."""
     events = history.events[-settings.seed_events:]
     if not events:
         return {}
     newest = events[-1].event_micros
     half_life = settings.half_life_hours * _MICROS_PER_HOUR
+    half_life_events, harmonic = settings.half_life_events, settings.harmonic_power
     weights: dict[str, float] = {}
-    for e in reversed(events):
-        decay = 0.5 ** ((newest - e.event_micros) / half_life)
-        weights[e.product_id] = weights.get(e.product_id, 0.0) + EVENT_WEIGHTS.get(e.event_type, 0.0) * decay
+    for back, e in enumerate(reversed(events)):
+        pid = e.product_id
+        if pid not in weights and len(weights) == settings.window:
+            continue  # an older event of a seed still counts; a new product does not
+        decay = 0.5 ** ((newest - e.event_micros) / half_life) * 0.5 ** (back / half_life_events) / (1 + back) ** harmonic
+        weights[pid] = weights.get(pid, 0.0) + EVENT_WEIGHTS.get(e.event_type, 0.0) * decay
     return weights
 
 
@@ -69,7 +123,7 @@ def excluded_products(history: UserHistory, settings: ScoringSettings) -> set[st
 
 
 def trending_scopes(weights: Mapping[str, float], items: Mapping[str, ItemInfo]) -> list[str]:
-    """Scopes to fill from, best first: the seeds' categories by seed weight, then 'all'."""
+    """Scopes to fill from, best first: the seeds' categories by seed weight, 'all', then POPULAR."""
     scopes: list[str] = []
     for pid, w in sorted(weights.items(), key=lambda kv: -kv[1]):
         item = items.get(pid)
@@ -78,6 +132,7 @@ def trending_scopes(weights: Mapping[str, float], items: Mapping[str, ItemInfo])
             if scope not in scopes:
                 scopes.append(scope)
     scopes.append(TRENDING_ALL)
+    scopes.append(POPULAR)
     return scopes
 
 
@@ -90,7 +145,7 @@ def trending_scopes_of(weights: Sequence[Mapping[str, float]], items: Mapping[st
         return set()
     positive = {pid for user in weights for pid, w in user.items() if w > 0}
     categories = {item.category for item in map(items.get, positive) if item is not None and item.category}
-    return {TRENDING_ALL, *map(category_scope, categories)}
+    return {TRENDING_ALL, POPULAR, *map(category_scope, categories)}
 
 
 def _best(scores: dict[str, float], n: int) -> list[str]:
@@ -163,6 +218,8 @@ def recommend(
     excluded = excluded_products(history, settings)
 
     seeds = [(w, items[seed]) for seed, w in weights.items() if w != 0.0 and seed in items]
+    if any(item.blend or item.sources for _, item in seeds):
+        return _fill(_from_sources(seeds, excluded, settings), excluded, weights, items, trending, settings)
     per_seed = max(10, settings.candidate_budget // max(1, len(seeds)))
     # The hot loop of the handler: the first seed by a comprehension (faster, and often the
     # only seed), the others by plain dict arithmetic (`in` then `+=`: cheaper than
@@ -199,6 +256,52 @@ def recommend(
     if len(reasons) < len(top):
         reasons.update(_reasons([pid for pid in top if pid in shared], seeds, per_seed))
     chosen = [{"product_id": pid, "score": scores[pid], "reason": f"similar_to:{reasons[pid]}"} for pid in top]
+    return _fill(chosen, excluded, weights, items, trending, settings)
+
+
+def _from_sources(seeds: list[tuple[float, ItemInfo]], excluded: set[str], settings: ScoringSettings) -> list[dict]:
+    """The blended candidates when some seed has session rows: each such seed through its
+    blended row, any other through its item neighbours (weight 1); one pass per seed."""
+    per_row = max(10, settings.source_budget // max(1, len(seeds)))
+    rows: list[tuple[float, str, tuple]] = []
+    for w, item in seeds:
+        row = item.blend or (blend_row(item.sources, settings.source_weights) if item.sources else item.neighbours)
+        if row:
+            rows.append((w, item.product_id, row[:per_row]))
+    scores: dict[str, float] = {}
+    best: dict[str, float] = {}  # the largest contribution of one seed, and whose it is: the reason
+    reasons: dict[str, str] = {}
+    if rows:
+        # The first seed by comprehensions (often the only one, and the heaviest): each
+        # candidate is listed once in a blended row (the loader writes no other), so its
+        # contribution is its score so far; a row listing one twice takes the loop.
+        w, seed, row = rows[0]
+        scores = {nid: w * s for nid, s in row}
+        if len(scores) == len(row):
+            best = scores.copy()
+            reasons = dict.fromkeys(scores, seed)
+            rows = rows[1:]
+        else:
+            scores = {}
+    for w, seed, row in rows:
+        for nid, s in row:
+            c = w * s
+            if nid in scores:
+                scores[nid] += c
+                if c > best[nid]:
+                    best[nid] = c
+                    reasons[nid] = seed
+            else:
+                scores[nid] = best[nid] = c
+                reasons[nid] = seed
+    for pid in excluded:
+        scores.pop(pid, None)
+    return [{"product_id": pid, "score": scores[pid], "reason": f"similar_to:{reasons[pid]}"}
+            for pid in _best(scores, settings.top_n)]
+
+
+def _fill(chosen: list[dict], excluded: set[str], weights: Mapping[str, float], items: Mapping[str, ItemInfo],
+          trending: Mapping[str, Sequence[tuple[str, float]]], settings: ScoringSettings) -> list[dict]:
     if len(chosen) < settings.top_n:
         # Fill scores sit below every neighbour score and decrease with the fill position:
         # they only order the fill; what a fill item is, its reason says.

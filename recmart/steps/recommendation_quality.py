@@ -1,183 +1,261 @@
-"""recommendation_quality[D]: offline quality of the recommenders, trained on days up to D-1,
-judged on day D.
+"""recommendation_quality[D]: what the real-time handler would have served on day D, judged on
+the next interaction (the next-interaction protocol of session-based recommender research,
+`recmart.evaluation.protocol`, the one `recmart evaluate` runs).
 
-Judged users are those who interacted with a product on D and had interaction scores on
-D-1 (a history to recommend from); users new on D are counted as `cold_users` and not
-judged. Each recommender gives every judged user up to 20 products, never one the user
-bought in the score window (the serving rule); a *hit* is a recommended product the user
-interacted with on D.
+The snapshot of D-1 is rebuilt as `recommendation_snapshot[D-1]` loads it: the session
+sources and their popularity fill from the clicks of the `window_days` days ending D-1
+(`recmart.recsources.snapshot.build_sources`, the loader's own function), the item
+neighbours and trending of D-1, the categories of the newest catalogue up to D-1. Then every
+event of D of an identified user (a sample of `max_users` users, by a hash of the id, when
+the day has more) is replayed through `recmart.realtime.scoring.recommend`, the handler's
+function, with the history the handler would hold (the user's earlier events of the window
+first, its limits applied), and the list served right after the event is judged against the
+user's next event of D. Anonymous events train the sources but are not judged: the handler
+keeps no history for them.
 
-- item_neighbours: the user's best `seed_items` products of D-1 by score are the seeds; a
-  candidate scores sum(seed score x neighbour score) over the item_neighbours of D-1 (what
-  the real-time path does with recent clicks).
-- trending: the trending products of D-1 (scope 'all'), the same list for everyone.
-- popularity: the products with the most users in the interaction scores of D-1.
+Bounded whatever the store's size (`judge_lake_day`): the sources learn from the window's
+newest `SourceSettings.max_clicks` clicks, three columns read as Arrow
+(`recmart.recsources.window`), as the snapshot does; the day's users are sampled in DuckDB
+(the same hash as `_sample`); and only the sampled users' events are read, of D and of the
+window (their histories), filtered in Arrow. Below the bound the report is the one of every
+event of the window read as rows (`judge_day`, the in-memory form, gives it on rows).
 
-Lists are best first, ties to the smaller product id; a global list (trending, popularity)
-is cut at 20 + `global_list_slack` before each user's purchases are removed.
+A Python step, run where the asset runs whatever the engine: the protocol is the scorer's
+own Python code over a sample of users, which SQL on either engine could only re-implement.
 
-Reading the report (one row per recommender and day):
-- hr_at_10 / hr_at_20: share of judged users with at least one hit in their top 10 / 20.
-- mrr_at_20: mean of 1 / rank of the first hit (0 without one); rewards hits near the top.
-- coverage: share of the catalogue (the newest snapshot up to D-1) recommended to anyone:
-  popularity and trending are near 0 by construction; neighbours should reach far more of
-  the catalogue.
-- avg_list_length: neighbours can give fewer than 20 products to a user whose seeds have few
-  neighbours; a falling value means the neighbour table is thinning.
-The rates are null on a day without judged users, coverage without a catalogue.
-The neighbours should beat popularity on hr_at_20 while covering much more of the catalogue.
-When they stop beating it (the non-blocking check warns), suspect the neighbours' inputs
-(a short or broken score window, few co-interactions) before the users' tastes.
-
-The same definitions as the PySpark transform `recmart.transforms.quality`; the parity
-suite compares them.
+Reading the report (per recommender and scope, one row each):
+- scope `all`: every position, the list as served (never the product just viewed, so a
+  repeat of it is a miss); `next_is_other`: positions whose next event is another product,
+  the current product removed from every list: the fair comparison, judge on it;
+- hr_at_10 / hr_at_20: share of positions whose next product is in the top 10 / 20;
+  mrr_at_20: mean 1 / rank (0 beyond 20); ndcg_at_20: mean 1 / log2(rank + 1);
+- coverage: distinct products in any list / products clicked in the window; popularity_bias:
+  per list, the mean of each product's clicks / the most clicked product's (near 1: only
+  the popular is shown);
+- recommenders: `served_blend` (as served), each session source alone, `item_neighbours`
+  (the scorer on the item neighbours alone: what was served before the session sources),
+  `popularity` (the window's most clicked, the same list for all).
+The rates are null on a day without positions (the check reports that as a failure to judge).
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import hashlib
 from dataclasses import dataclass
+from typing import Iterable, Mapping
 
-from recmart.engine.portable import Transform
-from recmart.steps.step import CATALOGUE_LOOKBACK_DAYS, Input, Step, register
-from recmart.tables import (
-    INTERACTION_MATRIX, INTERACTION_SCORES, ITEM_NEIGHBOURS, RAW_PRODUCTS, RECOMMENDATION_QUALITY, TRENDING_PRODUCTS,
-)
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from recmart.evaluation.protocol import SCOPES, Result, evaluate
+from recmart.evaluation.recommenders import recommenders, snapshot_items
+from recmart.realtime.history import HistoryEvent
+from recmart.realtime.loader import group_neighbours, group_trending, product_infos
+from recmart.recsources.snapshot import SourceSettings, build_sources
+from recmart.recsources.tables import Sessions, sessions_from_clicks
+from recmart.recsources.window import CLICK_EVENTS, WindowClicks, dataset, newest_clicks, read_window_clicks
+from recmart.resources.lake import Lake
+from recmart.tables import CLEANED_EVENTS
 
 LIST_LENGTH = 20
-RECOMMENDERS = ("item_neighbours", "trending", "popularity")
-# The report's figures a materialisation carries per recommender (`<recommender>/<figure>`).
-METRIC_FIGURES = ("users", "cold_users", "hr_at_10", "hr_at_20", "mrr_at_20", "coverage", "avg_list_length")
+# The report's figures a materialisation carries per recommender and scope (`<recommender>/<scope>/<figure>`).
+METRIC_FIGURES = ("positions", "hr_at_10", "hr_at_20", "mrr_at_20", "ndcg_at_20", "coverage", "popularity_bias")
+# CLICK_EVENTS (views and add-to-carts, what the sources learn from): `recmart.recsources.window`.
+EVENT_COLUMNS = ["event_id", "event_type", "event_time", "session_id", "user_id", "product_id"]
+# What a judged user's history needs of each event.
+USER_COLUMNS = ["event_id", "event_type", "event_time", "user_id", "product_id"]
 
 
 @dataclass(frozen=True)
 class QualitySettings:
-    seed_items: int = 20  # a user's best products of D-1 that seed the neighbour recommender
-    # A global list is cut at 20 + this many before each user's purchases are removed.
-    global_list_slack: int = 40
+    # Days of clicks the session sources are built from (ending the day before the judged
+    # day), the same window `recommendation_snapshot` loads them from.
+    window_days: int = 14
+    # The day's sample (users by a hash of their id, the same users on any engine): at most
+    # `max_users` users, and no more users once `max_positions` positions are reached. Only
+    # their events are read (of the day, and of the window for their histories). Each
+    # position is replayed through the scorer once per recommender (about 2 ms for all five
+    # here), so the budget bounds the report's time; 2,000 positions state an HR@20 near 0.5
+    # to about ±0.011 (one standard error), enough to see the blend beat popularity.
+    max_users: int = 5000
+    max_positions: int = 2000
 
 
-def _global(ranked: str) -> str:
-    """Every judged user with the same list (product_id, rec_score) of `ranked`, cut at 20 + slack."""
-    return f"""
-                SELECT u.user_id, g.product_id, g.rec_score
-                FROM users u CROSS JOIN (
-                    SELECT product_id, rec_score FROM (
-                        SELECT product_id, rec_score,
-                               row_number() OVER (ORDER BY rec_score DESC, product_id) AS r
-                        FROM ({ranked}) x
-                    ) y
-                    WHERE r <= {LIST_LENGTH} + :global_list_slack
-                ) g"""
+def _micros(t) -> int:
+    if isinstance(t, dt.datetime):
+        if t.tzinfo is None:
+            t = t.replace(tzinfo=dt.timezone.utc)
+        return int(t.timestamp() * 1_000_000) if t.microsecond == 0 else (
+            int(t.replace(microsecond=0).timestamp()) * 1_000_000 + t.microsecond)
+    return int(t)
 
 
-_RECOMMENDERS_SQL = " UNION ALL ".join(f"SELECT '{r}' AS recommender" for r in RECOMMENDERS)
+def source_clicks(events: Iterable[Mapping]) -> list[tuple[str, str, float]]:
+    """(session, product, epoch seconds) of the clicks the session sources learn from."""
+    return [(str(e["session_id"]), str(e["product_id"]), _micros(e["event_time"]) / 1_000_000)
+            for e in events if e["event_type"] in CLICK_EVENTS]
 
-TRANSFORM = Transform(
-    name="recommendation_quality",
-    outputs=("recommendation_quality",),
-    params=("seed_items", "global_list_slack"),
-    statements={
-        "targets": "SELECT DISTINCT user_id, product_id FROM interaction_matrix",
-        # Active on D with a history on D-1.
-        "users": """
-            SELECT DISTINCT user_id FROM targets
-            WHERE user_id IN (SELECT user_id FROM interaction_scores)""",
-        # Counted as rows of distinct values (a NULL is a value, as PySpark's distinct() counts).
-        "counts": """
-            SELECT u.users, a.active - u.users AS cold_users, c.catalogue_products
-            FROM (SELECT count(*) AS users FROM users) u
-            CROSS JOIN (SELECT count(*) AS active FROM (SELECT DISTINCT user_id FROM targets) t) a
-            CROSS JOIN (SELECT count(*) AS catalogue_products
-                        FROM (SELECT DISTINCT product_id FROM catalogue) p) c""",
-        "bought": "SELECT DISTINCT user_id, product_id FROM interaction_scores WHERE purchases > 0",
-        "seeds": """
-            SELECT user_id, product_id AS seed, score AS seed_score FROM (
-                SELECT user_id, product_id, score,
-                       row_number() OVER (PARTITION BY user_id ORDER BY score DESC, product_id) AS r
-                FROM interaction_scores
-                WHERE score > 0 AND user_id IN (SELECT user_id FROM users)
-            ) s
-            WHERE r <= :seed_items""",
-        "candidates": f"""
-            SELECT 'item_neighbours' AS recommender, s.user_id, n.neighbour_id AS product_id,
-                   sum(s.seed_score * n.score) AS rec_score
-            FROM seeds s JOIN item_neighbours n ON s.seed = n.product_id
-            GROUP BY s.user_id, n.neighbour_id
-            UNION ALL
-            SELECT 'trending' AS recommender, user_id, product_id, rec_score FROM ({_global(
-                "SELECT product_id, cast(-rank AS double) AS rec_score FROM trending_products WHERE scope = 'all'"
-            )}) t
-            UNION ALL
-            SELECT 'popularity' AS recommender, user_id, product_id, rec_score FROM ({_global(
-                "SELECT product_id, cast(count(DISTINCT user_id) AS double) AS rec_score "
-                "FROM interaction_scores WHERE score > 0 GROUP BY product_id"
-            )}) p""",
-        # Each user's list: purchases removed, best first, at most LIST_LENGTH.
-        "lists": f"""
-            SELECT recommender, user_id, product_id, rank FROM (
-                SELECT c.recommender, c.user_id, c.product_id,
-                       row_number() OVER (PARTITION BY c.recommender, c.user_id
-                                          ORDER BY c.rec_score DESC, c.product_id) AS rank
-                FROM candidates c
-                LEFT JOIN bought b ON c.user_id = b.user_id AND c.product_id = b.product_id
-                WHERE b.user_id IS NULL
-            ) r
-            WHERE rank <= {LIST_LENGTH}""",
-        "first_hits": """
-            SELECT l.recommender, l.user_id, min(l.rank) AS first_rank
-            FROM lists l JOIN targets t ON l.user_id = t.user_id AND l.product_id = t.product_id
-            GROUP BY l.recommender, l.user_id""",
-        "hit_counts": """
-            SELECT recommender, count(CASE WHEN first_rank <= 10 THEN 1 END) AS h10,
-                   count(CASE WHEN first_rank <= 20 THEN 1 END) AS h20,
-                   sum(1 / first_rank) AS rr
-            FROM first_hits GROUP BY recommender""",
-        "list_counts": """
-            SELECT recommender, count(*) AS n, count(DISTINCT product_id) AS products
-            FROM lists GROUP BY recommender""",
-        # Rates per judged user (null without one), coverage of the catalogue (null without one).
-        "recommendation_quality": f"""
-            SELECT r.recommender, c.users, c.cold_users,
-                   coalesce(h.h10, 0) AS hits_at_10, coalesce(h.h20, 0) AS hits_at_20,
-                   CASE WHEN c.users > 0 THEN coalesce(h.h10, 0) / c.users END AS hr_at_10,
-                   CASE WHEN c.users > 0 THEN coalesce(h.h20, 0) / c.users END AS hr_at_20,
-                   CASE WHEN c.users > 0 THEN coalesce(h.rr, cast(0 AS double)) / c.users END AS mrr_at_20,
-                   CASE WHEN c.users > 0 THEN coalesce(l.n, 0) / c.users END AS avg_list_length,
-                   coalesce(l.products, 0) AS recommended_products,
-                   c.catalogue_products,
-                   CASE WHEN c.catalogue_products > 0
-                        THEN coalesce(l.products, 0) / c.catalogue_products END AS coverage
-            FROM ({_RECOMMENDERS_SQL}) r
-            CROSS JOIN counts c
-            LEFT JOIN hit_counts h ON r.recommender = h.recommender
-            LEFT JOIN list_counts l ON r.recommender = l.recommender""",
-    },
-)
 
-# What was known the day before: D-1's scores, neighbours and trends, and the catalogue
-# snapshot of D-1 (or the newest of the days before it).
-_DAY_BEFORE = -1
+def snapshot_sources(events: Iterable[Mapping], settings: SourceSettings = SourceSettings()):
+    """({source: table}, popular) from cleaned events in memory, bounded as the lake's are
+    (`newest_clicks`): what a snapshot loads and the report rebuilds."""
+    return build_sources(sessions_from_clicks(newest_clicks(source_clicks(events), settings.max_clicks)), settings)
 
-STEP = register(
-    Step(
-        name="recommendation_quality",
-        transform=TRANSFORM,
-        inputs={
-            "interaction_matrix": Input(INTERACTION_MATRIX),  # the day judged
-            "interaction_scores": Input(INTERACTION_SCORES, end_offset=_DAY_BEFORE),
-            "item_neighbours": Input(ITEM_NEIGHBOURS, end_offset=_DAY_BEFORE),
-            "trending_products": Input(TRENDING_PRODUCTS, end_offset=_DAY_BEFORE),
-            "catalogue": Input(RAW_PRODUCTS, days=CATALOGUE_LOOKBACK_DAYS + 1, end_offset=_DAY_BEFORE,
-                               asset="raw_products", newest_only=True),
-        },
-        outputs={"recommendation_quality": RECOMMENDATION_QUALITY},
-        settings=QualitySettings,
-        doc=__doc__,
-        # Per recommender, the figures the materialisation plots (one row each: always three).
-        metrics={
-            r: f"""
-                SELECT {", ".join(METRIC_FIGURES)} FROM recommendation_quality WHERE recommender = '{r}'"""
-            for r in RECOMMENDERS
-        },
-    )
-)
+
+def window_sources(lake: Lake, days: list[str], settings: SourceSettings = SourceSettings()):
+    """({source: table}, popular, WindowClicks) from the cleaned events of `days` in the lake: the
+    newest `settings.max_clicks` clicks, read as Arrow (`recmart.recsources.window`)."""
+    clicks = read_window_clicks(lake, days, settings.max_clicks)
+    tables, popular = build_sources(clicks.sessions, settings)
+    return tables, popular, clicks
+
+
+def _user_events(events: Iterable[Mapping]) -> dict[str, list[HistoryEvent]]:
+    by_user: dict[str, list[HistoryEvent]] = {}
+    for e in events:
+        if e.get("user_id") is None:
+            continue
+        by_user.setdefault(str(e["user_id"]), []).append(
+            HistoryEvent(str(e["event_id"]), str(e["event_type"]), str(e["product_id"]), _micros(e["event_time"])))
+    return _sorted(by_user)
+
+
+def _sorted(by_user: dict[str, list[HistoryEvent]]) -> dict[str, list[HistoryEvent]]:
+    for rows in by_user.values():
+        rows.sort(key=lambda h: (h.event_micros, h.event_id))  # the handler's history order
+    return by_user
+
+
+def _sample(users: Mapping[str, list], n: int, max_positions: int | None = None) -> set[str]:
+    """Users first by a hash of their id, at most `n`, stopping once their positions (events
+    but the last) reach `max_positions`: the same users for the same day, any engine."""
+    picked, positions = set(), 0
+    for u in sorted(users, key=lambda u: (hashlib.sha1(u.encode()).hexdigest(), u))[:n]:
+        if max_positions is not None and positions >= max_positions:
+            break
+        picked.add(u)
+        positions += len(users[u]) - 1
+    return picked
+
+
+@dataclass(frozen=True)
+class Report:
+    results: list[Result]
+    users_active: int  # identified users with an event on the day
+    users_judged: int  # of them, sampled and with at least two events (one position)
+
+
+def _judge(test: Mapping[str, list[HistoryEvent]], users_active: int, prior: Mapping[str, list[HistoryEvent]],
+           train: Sessions, tables, popular, neighbours: Iterable[Mapping], trending: Iterable[Mapping],
+           products: Iterable[Mapping]) -> Report:
+    items = snapshot_items(tables, group_neighbours(neighbours), product_infos(products))
+    results = evaluate({s: [i for i, _ in rows] for s, rows in train.items()}, test,
+                       recommenders(items, group_trending(trending), popular), cutoff=LIST_LENGTH, prior=prior)
+    return Report(results, users_active, sum(1 for rows in test.values() if len(rows) > 1))
+
+
+def judge_day(day_events: Iterable[Mapping], window_events: Iterable[Mapping],
+              neighbours: Iterable[Mapping] = (), trending: Iterable[Mapping] = (),
+              products: Iterable[Mapping] = (), settings: QualitySettings = QualitySettings(),
+              sources: SourceSettings = SourceSettings()) -> Report:
+    """The report of a day from its events and the snapshot of the day before, rows shaped as the lake's,
+    all in memory (`judge_lake_day` reads them from the lake, bounded).
+
+    `window_events` are the cleaned events of the `window_days` days before the day.
+    """
+    window_events = list(window_events)
+    train = sessions_from_clicks(newest_clicks(source_clicks(window_events), sources.max_clicks))
+    tables, popular = build_sources(train, sources)
+    today = _user_events(day_events)
+    sampled = _sample(today, settings.max_users, settings.max_positions)
+    test = {u: rows for u, rows in today.items() if u in sampled}
+    earlier = _user_events(window_events)
+    prior = {u: earlier[u] for u in test if u in earlier}
+    return _judge(test, len(today), prior, train, tables, popular, neighbours, trending, products)
+
+
+def sampled_users(day, n: int, max_positions: int | None = None) -> tuple[int, list[str]]:
+    """(identified users with an event in `day`, those `_sample` picks), computed by DuckDB over
+    an Arrow dataset of the day's cleaned events, never holding the day in Python."""
+    from recmart.engine.duckdb import connect
+
+    if day is None:
+        return 0, []
+    con = connect()
+    try:
+        con.register("day_events", day)
+        con.execute("CREATE TEMP TABLE day_users AS SELECT user_id, count(*) - 1 AS positions FROM day_events "
+                    "WHERE user_id IS NOT NULL GROUP BY user_id")
+        [(active,)] = con.execute("SELECT count(*) FROM day_users").fetchall()
+        # sha1 of the UTF-8 bytes, as lower-case hex: the order of `_sample`'s hexdigest; a user
+        # is taken while the positions of the users before it are under the budget.
+        budget = max_positions if max_positions is not None else 2**62
+        picked = [u for (u,) in con.execute(
+            "SELECT user_id FROM (SELECT user_id, coalesce(sum(positions) OVER (ORDER BY sha1(user_id), user_id "
+            "ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS before FROM day_users "
+            "ORDER BY sha1(user_id), user_id LIMIT ?) WHERE before < ?", [n, budget]).fetchall()]
+    finally:
+        con.close()
+    return int(active), picked
+
+
+def users_events(datasets, users: list[str]) -> dict[str, list[HistoryEvent]]:
+    """{user: events in the handler's history order} of `users` only, from Arrow datasets of cleaned
+    events (None entries skipped), filtered in Arrow a record batch at a time."""
+    by_user: dict[str, list[HistoryEvent]] = {}
+    if not users:
+        return by_user
+    wanted = pc.field("user_id").isin(pa.array(users, pa.string()))
+    for ds in datasets:
+        if ds is None:
+            continue
+        for batch in ds.to_batches(columns=USER_COLUMNS, filter=wanted):
+            micros = batch.column("event_time").cast(pa.int64()).to_pylist()
+            for eid, kind, user, pid, t in zip(batch.column("event_id").to_pylist(),
+                                               batch.column("event_type").to_pylist(),
+                                               batch.column("user_id").to_pylist(),
+                                               batch.column("product_id").to_pylist(), micros):
+                by_user.setdefault(user, []).append(HistoryEvent(eid, kind, pid, t))
+    return _sorted(by_user)
+
+
+def judge_lake_day(lake: Lake, day: str, window: list[str], neighbours: Iterable[Mapping] = (),
+                   trending: Iterable[Mapping] = (), products: Iterable[Mapping] = (),
+                   settings: QualitySettings = QualitySettings(),
+                   sources: SourceSettings = SourceSettings()) -> tuple[Report, WindowClicks]:
+    """`judge_day` on the lake's cleaned events of `day` and of the `window` days before it (oldest
+    first), bounded whatever the store's size: the sources from the window's newest
+    `sources.max_clicks` clicks; the day's users sampled in DuckDB; only the sampled users'
+    events read, of the day and of the window (their histories). The same report as
+    `judge_day` on the same events."""
+    tables, popular, clicks = window_sources(lake, window, sources)
+    day_ds = dataset(lake, CLEANED_EVENTS, day)
+    active, sampled = sampled_users(day_ds, settings.max_users, settings.max_positions)
+    test = users_events([day_ds], sampled)
+    earlier = users_events([dataset(lake, CLEANED_EVENTS, k) for k in window], list(test))
+    prior = {u: earlier[u] for u in test if u in earlier}
+    report = _judge(test, active, prior, clicks.sessions, tables, popular, neighbours, trending, products)
+    return report, clicks
+
+
+def report_rows(report: Report) -> list[dict]:
+    """The lake rows: one per recommender and scope; rates null without a position."""
+    rows = []
+    for r in report.results:
+        judged = r.positions > 0
+        rows.append({
+            "recommender": r.recommender, "scope": r.scope, "positions": r.positions,
+            "users_active": report.users_active, "users_judged": report.users_judged,
+            **{k: getattr(r, k) if judged else None
+               for k in ("hr_at_10", "hr_at_20", "mrr_at_20", "ndcg_at_20", "coverage", "popularity_bias")},
+        })
+    return rows
+
+
+def figures(rows: list[dict]) -> dict[str, float]:
+    """`<recommender>/<scope>/<figure>` as plain numbers (the UI plots them); a null rate is left out."""
+    return {f"{r['recommender']}/{r['scope']}/{k}": r[k] for r in rows for k in METRIC_FIGURES if r[k] is not None}
+
+
+assert SCOPES == ("all", "next_is_other")  # the table's scope values

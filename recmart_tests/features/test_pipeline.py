@@ -16,7 +16,7 @@ from recmart.assets.features.checks import (
     event_times_are_day_end, interaction_features_reconcile, item_features_reconcile, user_features_reconcile,
 )
 from recmart.assets.features.feature_rows import feature_rows
-from recmart.assets.marts.checks import neighbours_beat_popularity, sales_reconcile
+from recmart.assets.marts.checks import sales_reconcile
 from recmart.definitions import build_definitions
 from recmart.resources.lake import LocalLake
 from recmart.resources.sql import DuckDBLakeSql, LakeSql, duckdb_connection
@@ -67,10 +67,10 @@ def test_every_feature_and_mart_check_runs_and_passes(sample):
             "fashion_trends", "daily_sales")}
         assert len(mine) == 10, sorted(mine)
         assert all(mine.values()), {k: v for k, v in mine.items() if not v}
-    # Two days of history: the item neighbours beat popularity and the warning stays quiet.
+    # Two days of history: the served blend beats popularity and the warning stays quiet.
     q3 = {e.check_name: e for e in results["refresh_event_day", D3].get_asset_check_evaluations()}
-    assert q3["neighbours_beat_popularity"].passed
-    assert q3["neighbours_beat_popularity"].severity == dg.AssetCheckSeverity.WARN
+    assert q3["served_blend_beats_popularity"].passed
+    assert q3["served_blend_beats_popularity"].severity == dg.AssetCheckSeverity.WARN
 
 
 def test_new_tables_have_views_with_rows(sample, tmp_path):
@@ -156,34 +156,16 @@ def test_daily_sales_metadata_carries_the_headline_figures(sample):
     assert sales_reconcile(resources["lake_sql"], D3).passed
 
 
-def test_quality_report_neighbours_beat_popularity_on_the_sample(sample):
+def test_quality_report_judges_hundreds_of_positions_a_day_on_the_sample(sample):
     lake, _, _, _ = sample
-    rows = {r[0]: r[1:] for r in q(
-        lake, "SELECT recommender, users, hr_at_10, hr_at_20, mrr_at_20, coverage FROM curated_recommendation_quality "
-              f"WHERE event_date = DATE '{D3}'")}
-    assert set(rows) == {"item_neighbours", "trending", "popularity"}
-    nb, pop = rows["item_neighbours"], rows["popularity"]
-    assert nb[0] == pop[0] > 50
-    assert nb[2] > pop[2] and nb[3] > pop[3]  # HR@20, MRR@20
-    assert nb[4] > 5 * pop[4]  # the neighbours reach far more of the catalogue
-    # The first day has no history to judge from: nothing judged, the check stays quiet.
-    assert q(lake, f"SELECT sum(users) FROM curated_recommendation_quality WHERE event_date = DATE '{D1}'") == [(0,)]
-
-
-class _Rows(LakeSql):
-    """A LakeSql that answers every query with fixed rows."""
-
-    rows: list
-
-    def query(self, sql: str):
-        return ["recommender", "users", "hr_at_20", "mrr_at_20"], [tuple(r) for r in self.rows]
-
-
-def test_quality_check_warns_when_popularity_wins():
-    losing = _Rows(rows=[("item_neighbours", 100, 0.30, 0.2), ("popularity", 100, 0.35, 0.1)])
-    result = neighbours_beat_popularity(losing, D3)
-    assert not result.passed and result.severity == dg.AssetCheckSeverity.WARN
-    assert neighbours_beat_popularity(_Rows(rows=[("item_neighbours", 100, 0.4, 0.2),
-                                                  ("popularity", 100, 0.35, 0.1)]), D3).passed
-    assert neighbours_beat_popularity(_Rows(rows=[("item_neighbours", 0, None, None),
-                                                  ("popularity", 0, None, None)]), D3).passed
+    rows = {(r[0], r[1]): r[2:] for r in q(
+        lake, "SELECT recommender, scope, positions, users_judged, hr_at_20, mrr_at_20, coverage "
+              f"FROM curated_recommendation_quality WHERE event_date = DATE '{D3}'")}
+    assert {r for r, _ in rows} >= {"served_blend", "sequential_rules", "session_neighbours", "item_neighbours",
+                                    "popularity"}
+    served, pop = rows["served_blend", "next_is_other"], rows["popularity", "next_is_other"]
+    assert rows["served_blend", "all"][0] >= 200 and served[1] > 50  # positions, users judged
+    assert served[2] > pop[2] and served[3] > pop[3]  # HR@20, MRR@20
+    # The first day has no snapshot before it (no source, no neighbours): popularity is empty too,
+    # and the day's positions are still judged (they are the day's events).
+    assert q(lake, f"SELECT count(*) FROM curated_recommendation_quality WHERE event_date = DATE '{D1}'") == [(8,)]  # no item neighbours row

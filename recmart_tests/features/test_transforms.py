@@ -13,7 +13,6 @@ from recmart.transforms.features import interaction_features, item_features, use
 from recmart.transforms.neighbours import (
     NeighbourSettings, user_top_items, item_neighbours, neighbours_from_items, pair_counts, product_index,
 )
-from recmart.transforms.quality import recommendation_quality, report_rows
 from recmart.transforms.sales import daily_sales
 from recmart.transforms.trends import TrendSettings, fashion_trends, product_trends, trending_products
 
@@ -242,29 +241,3 @@ def test_item_and_interaction_features(spark):
 
 def test_feature_rows_of_a_day_ignore_later_data(spark):
     assert _all_rows(spark, later=True) == _all_rows(spark, later=False)
-
-
-# ---- recommendation quality ---------------------------------------------------------------------
-def test_quality_report_of_known_lists(spark):
-    history = scores_df(spark, [("u1", "A", 5.0), ("u1", "X", 10.0, 1), ("u2", "B", 1.0)])
-    neighbours = spark.createDataFrame(
-        [("A", "C", 1, 0.9, 2), ("A", "X", 2, 0.8, 2), ("A", "D", 3, 0.5, 1), ("B", "E", 1, 0.7, 1),
-         ("B", "F", 2, 0.6, 1)],
-        "product_id string, neighbour_id string, rank int, score double, co_users bigint")
-    trending = spark.createDataFrame(
-        [("all", "F", 1, 3.0, 10.0, 1.0), ("all", "G", 2, 2.0, 5.0, 1.0), ("master_category=X", "H", 1, 9.0, 9.0, 0.0)],
-        "scope string, product_id string, rank int, trend_score double, weighted_interactions double, baseline double")
-    targets = matrix_df(spark, [(0, "u1", "C", 1, 0, 0), (0, "u2", "F", 1, 0, 0), (0, "u3", "A", 1, 0, 0)])
-    catalogue = catalogue_df(spark, [(p, "Apparel", "Tshirts", "Men", "Blue") for p in "ABCDEFGHXY"])
-    report = report_rows(recommendation_quality(targets, history, neighbours, trending, catalogue))
-
-    nb, tr, pop = report["item_neighbours"], report["trending"], report["popularity"]
-    assert (nb["users"], nb["cold_users"]) == (2, 1)
-    # u1: C (4.5), D (2.5); X is excluded (bought). u2: E, F -> hit at rank 2.
-    assert (nb["hits_at_10"], nb["hr_at_20"], nb["mrr_at_20"], nb["avg_list_length"]) == (2, 1.0, 0.75, 2.0)
-    assert (nb["recommended_products"], nb["coverage"]) == (4, 0.4)
-    # Trending F, G for everyone: u2 hits F at rank 1.
-    assert (tr["hits_at_20"], tr["hr_at_20"], tr["mrr_at_20"], tr["recommended_products"]) == (1, 0.5, 0.5, 2)
-    # Popularity: A, B, X by users (ties by id); u1 does not get X (bought); nobody hits.
-    assert (pop["hits_at_20"], pop["hr_at_20"], pop["mrr_at_20"], pop["recommended_products"]) == (0, 0.0, 0.0, 3)
-    assert pop["avg_list_length"] == 2.5

@@ -92,7 +92,15 @@ def test_loads_is_json_loads(text):
 
 def test_item_documents_parse_as_before():
     doc = item_document([("P2", 0.5), ("P3", 1)], "name", "Bags")
-    assert parse_item_document(doc) == ((("P2", 0.5), ("P3", 1)), "name", "Bags")
+    assert parse_item_document(doc) == ((("P2", 0.5), ("P3", 1)), "name", "Bags", {}, ())
+    # A document without session-source rows is spelled as before they existed (a reload writes nothing).
+    assert doc == json.dumps({"cat": "Bags", "n": [["P2", 0.5], ["P3", 1.0]], "name": "name"}, separators=(",", ":"))
+    with_sources = item_document([("P2", 0.5)], None, None, {"sequential_rules": [("P4", 0.25)], "session_neighbours": []})
+    assert parse_item_document(with_sources) == ((("P2", 0.5),), None, None, {"sequential_rules": (("P4", 0.25),)}, ())
+    # The pre-blended row (rt-sessions-3): stored at twelve significant digits, read back bit for bit.
+    blended = item_document([("P2", 0.5)], None, None, blend=[("P4", 0.25 + 4 * 0.1), ("P5", 1 / 3)])
+    assert json.loads(blended)["b"] == [["P4", 0.65], ["P5", 0.333333333333]]
+    assert parse_item_document(blended)[3:] == ({}, (("P4", 0.65), ("P5", 0.333333333333)))
     assert outcome(parse_item_document, json.dumps({"n": [["P2"]]}))[0] == "IndexError"
     assert parse_item_document(json.dumps({"n": [["P2", 0.5, "extra"]]}))[0] == (("P2", 0.5),)
 

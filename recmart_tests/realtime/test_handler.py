@@ -59,7 +59,7 @@ def test_a_click_refreshes_the_users_top_20_best_first(loaded):
     assert scores == sorted(scores, reverse=True)
     assert "P10" not in product_ids(recs)  # the item just viewed
     assert recs["items"][0]["reason"] == "similar_to:P10"  # the newest view weighs most
-    assert recs["model_version"] == "rt-neighbours-1+2026-11-19"
+    assert recs["model_version"] == "rt-sessions-3+2026-11-19"
     # Times come from the events, never the wall clock: replays give the same item, but for
     # its expiry: 30 days after the newest event, and never less than 30 days from now.
     assert recs["updated_at"] == canonical(at(5))
@@ -152,7 +152,7 @@ def test_without_any_snapshot_users_still_get_a_stored_item(sqlite_store):
     handler, _ = make_handler(sqlite_store)
     handler.process(kinesis_batch([click("e1", "P1")])[0])
     recs = sqlite_store.get_recommendations("u1")
-    assert recs["items"] == [] and recs["model_version"] == "rt-neighbours-1+none"
+    assert recs["items"] == [] and recs["model_version"] == "rt-sessions-3+none"
 
 
 def test_malformed_records_go_to_the_dead_letters_and_are_not_retried(loaded, capsys):

@@ -1,7 +1,7 @@
 """Marts: item neighbours, trending products, fashion trends, daily sales, recommendation quality."""
 
 from recmart.assets.marts.checks import (
-    bind, fashion_trends_well_formed, neighbours_beat_popularity, neighbours_well_formed, sales_reconcile,
+    bind, fashion_trends_well_formed, served_blend_beats_popularity, neighbours_well_formed, sales_reconcile,
     trending_well_formed,
 )
 from recmart.assets.marts.daily_sales import daily_sales
@@ -15,7 +15,7 @@ CHECKS = [
     bind("trending_products", trending_well_formed, "unique (scope, product), every product rising, ranks 1..n"),
     bind("fashion_trends", fashion_trends_well_formed, "unique (scope, attribute, value)"),
     bind(daily_sales, sales_reconcile, "the day's figures = raw transactions exactly; dimensions add up"),
-    bind(recommendation_quality, neighbours_beat_popularity,
-         "warns when the item-neighbour recommender's HR@20 is not above popularity's", blocking=False),
+    bind(recommendation_quality, served_blend_beats_popularity,
+         "warns when the served blend's HR@20 is not above popularity's, or nothing was judged", blocking=False),
 ]
 SENSORS: list = []

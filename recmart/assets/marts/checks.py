@@ -11,6 +11,7 @@ from decimal import Decimal
 
 import dagster as dg
 
+from recmart.assets.check_results import nothing_judged
 from recmart.partitions import DAILY
 from recmart.resources.sql import LakeSql
 
@@ -50,6 +51,8 @@ def neighbours_well_formed(sql: LakeSql, day: str) -> dg.AssetCheckResult:
         f"{on(day)} GROUP BY product_id HAVING max(rank) <> count(*) OR min(rank) <> 1) g) "
         f"FROM curated_item_neighbours WHERE {on(day)}"
     )[1][0]
+    if rows == 0:
+        return nothing_judged("curated_item_neighbours", day, "no product has a neighbour", {"rows": 0})
     ok = rows == pairs and selfs == 0 and bad_scores == 0 and rank_gaps == 0
     return result(ok, {"rows": rows, "products": products, "repeated_pairs": rows - pairs, "self_pairs": selfs,
                        "bad_scores": bad_scores, "products_with_rank_gaps": rank_gaps},
@@ -65,6 +68,8 @@ def trending_well_formed(sql: LakeSql, day: str) -> dg.AssetCheckResult:
         "count(*) FILTER (WHERE NOT (weighted_interactions > baseline AND trend_score > 1)), count(DISTINCT scope) "
         f"FROM curated_trending_products WHERE {on(day)}"
     )[1][0]
+    if rows == 0:
+        return nothing_judged("curated_trending_products", day, "no product is rising", {"rows": 0})
     gaps = sql.scalar(
         f"SELECT count(*) FROM (SELECT scope FROM curated_trending_products WHERE {on(day)} "
         "GROUP BY scope HAVING max(rank) <> count(*) OR min(rank) <> 1) g"
@@ -81,6 +86,8 @@ def fashion_trends_well_formed(sql: LakeSql, day: str) -> dg.AssetCheckResult:
         "count(*) FILTER (WHERE value IS NULL OR trend_score IS NULL) "
         f"FROM curated_fashion_trends WHERE {on(day)}"
     )[1][0]
+    if rows == 0:
+        return nothing_judged("curated_fashion_trends", day, "no attribute value is trending", {"rows": 0})
     return result(rows == keys and nulls == 0, {"rows": rows, "repeated_keys": rows - keys, "nulls": nulls},
                   f"{rows - keys} repeated (scope, attribute, value), {nulls} null values or scores")
 
@@ -110,24 +117,38 @@ def sales_reconcile(sql: LakeSql, day: str) -> dg.AssetCheckResult:
         "transactions/orders": want[0], "transactions/units": want[1], "transactions/revenue": float(want[2]),
         "transactions/buyers": want[3], "dimensions_not_adding_up": len(off),
     }
+    if ok and want[0] == 0 and not all_rows:
+        return nothing_judged("raw_transactions", day, "no order to reconcile the sales with", meta)
     return result(ok, meta, f"sales {got} != transactions {want}; dimensions not adding up: {off}")
 
 
 # ---- recommendation quality -------------------------------------------------------------------
-def neighbours_beat_popularity(sql: LakeSql, day: str) -> dg.AssetCheckResult:
-    """Warns when the item-neighbour recommender's HR@20 is not above popularity's."""
+def served_blend_beats_popularity(sql: LakeSql, day: str) -> dg.AssetCheckResult:
+    """Warns when the served blend's HR@20 is not above popularity's (on the positions whose next
+    event is another product, the fair scope), and when the day had nothing to judge: a report
+    without positions says nothing about the recommendations, so it must not pass as if it did."""
     rows = {
-        r: (users, hr, mrr) for r, users, hr, mrr in sql.query(
-            "SELECT recommender, users, hr_at_20, mrr_at_20 FROM curated_recommendation_quality "
-            f"WHERE {on(day)}"
+        r: (positions, hr, mrr) for r, positions, hr, mrr in sql.query(
+            "SELECT recommender, positions, hr_at_20, mrr_at_20 FROM curated_recommendation_quality "
+            f"WHERE {on(day)} AND scope = 'next_is_other'"
         )[1]
     }
-    nb, pop = rows.get("item_neighbours"), rows.get("popularity")
+    served, pop = rows.get("served_blend"), rows.get("popularity")
     warn = dg.AssetCheckSeverity.WARN
-    if not nb or not pop or not nb[0]:
-        return dg.AssetCheckResult(passed=True, severity=warn, metadata={"users": nb[0] if nb else 0},
-                                   description="no user to judge on this day (no history the day before)")
-    meta = {"users": nb[0], "item_neighbours/hr_at_20": nb[1], "popularity/hr_at_20": pop[1],
-            "item_neighbours/mrr_at_20": nb[2], "popularity/mrr_at_20": pop[2], "lift": nb[1] - pop[1]}
-    return result(nb[1] > pop[1], meta,
-                  f"item neighbours HR@20 {nb[1]:.4f} does not beat popularity's {pop[1]:.4f}", severity=warn)
+    if not served or not pop or not served[0]:
+        return nothing_judged("curated_recommendation_quality", day, "no user with two events on it, or no "
+                              "report: the served recommendations were not judged",
+                              {"positions": served[0] if served else 0})
+    # Without a snapshot of D-1 (the first day, or a gap) nothing was served on D: every list
+    # is empty and 0 = 0 would say nothing about the recommendations.
+    [(snapshot_rows,)] = sql.query(
+        f"SELECT count(*) FROM curated_item_neighbours WHERE event_date = {date_literal(day, -1)}")[1]
+    if not snapshot_rows:
+        before = (dt.date.fromisoformat(day) - dt.timedelta(days=1)).isoformat()
+        return nothing_judged("curated_item_neighbours", before,
+                              "no snapshot of the day before, so nothing was served on the judged day",
+                              {"positions": served[0]})
+    meta = {"positions": served[0], "served_blend/hr_at_20": served[1], "popularity/hr_at_20": pop[1],
+            "served_blend/mrr_at_20": served[2], "popularity/mrr_at_20": pop[2], "lift": served[1] - pop[1]}
+    return result(served[1] > pop[1], meta,
+                  f"served blend HR@20 {served[1]:.4f} does not beat popularity's {pop[1]:.4f}", severity=warn)

@@ -18,6 +18,7 @@ Two kinds of data live in it:
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import functools
 import time
 import uuid
@@ -32,6 +33,9 @@ from recmart.realtime.store import snapshot as snap
 ITEMS = "items"  # slot kind: one record per product
 TRENDING = "trending"  # slot kind: one record per trending scope
 TRENDING_ALL = "all"
+# The trending-table slot of the most clicked products of the session sources' window (the
+# fill the session sources were tuned with; `recmart.recsources`).
+POPULAR = "popular"
 
 Neighbour = tuple[str, float]  # (product_id, score), best first
 TrendingEntry = tuple[str, float]  # (product_id, trend_score), best first
@@ -62,6 +66,17 @@ class ItemInfo:
     name: str | None = None
     category: str | None = None  # the product's master_category
     neighbours: tuple[Neighbour, ...] = ()
+    # The session-aware candidate sources of the snapshot ({source: rows}, best first; see
+    # `recmart.recsources`): empty for a product they do not know, or an older snapshot.
+    # The snapshot stores them pre-blended (`blend`, below); `sources` holds separate rows only
+    # in a store loaded before that (rt-sessions-2), which the scorer blends as it reads them,
+    # and in the evaluation's in-memory items (`recmart.evaluation.recommenders`), which judge
+    # each source alone.
+    sources: Mapping[str, tuple[Neighbour, ...]] = dataclasses.field(default_factory=dict, hash=False)
+    # The one session row the loader stores per product (`recmart.realtime.loader.blend_sources`):
+    # over the union of the sources' entries, sum of source weight x score, best first, each
+    # candidate once. Empty for a product the sources do not know.
+    blend: tuple[Neighbour, ...] = ()
 
     @functools.cached_property
     def neighbour_scores(self) -> dict[str, float]:
@@ -122,12 +137,21 @@ class RecommendationStore(ABC):
         trending: Mapping[str, Sequence[TrendingEntry]],
         version: str,
         products: Mapping[str, ProductInfo] | None = None,
+        sources: Mapping[str, Mapping[str, Sequence[Neighbour]]] | None = None,
+        blends: Mapping[str, Sequence[Neighbour]] | None = None,
     ) -> dict:
-        """Make (neighbours, trending, products) the current snapshot, writing only what changed.
+        """Make (neighbours, trending, products, session rows) the current snapshot, writing only what changed.
 
-        `products` None keeps the names and categories of the current snapshot. Loading
-        the same content under the same version again writes nothing.
+        `products` None keeps the names and categories of the current snapshot. `blends`
+        {product: row} are the session-aware candidate sources pre-blended into one row per
+        product (what `recmart.realtime.loader.load_snapshot` passes), stored in each product's
+        record beside its neighbours (one read per product serves every source). `sources`
+        {source: {product: rows}} stores them as separate rows instead: the layout before the
+        blend (rt-sessions-2), kept so that the benchmark can measure the scorer of then on it.
+        Loading the same content under the same version again writes nothing.
         """
+        sources = sources or {}
+        blends = blends or {}
         started = time.monotonic()
         owner = uuid.uuid4().hex
         self._acquire_load_lock(owner)
@@ -140,13 +164,19 @@ class RecommendationStore(ABC):
                 for pid, slots in item_slots.items():
                     doc = snap.visible(slots, generation - 1)
                     if doc is not None:
-                        _, name, category = snap.parse_item_document(doc)
+                        _, name, category, _, _ = snap.parse_item_document(doc)
                         if name is not None or category is not None:
                             products[pid] = ProductInfo(name, category)
+            keyed = set(neighbours) | set(products)
+            for table in sources.values():
+                keyed.update(table)
+            keyed.update(blends)
             item_docs = {
                 pid: snap.item_document(list(neighbours.get(pid, ())), info.name if info else None,
-                                        info.category if info else None)
-                for pid in set(neighbours) | set(products)
+                                        info.category if info else None,
+                                        {source: list(table.get(pid, ())) for source, table in sources.items()},
+                                        list(blends.get(pid, ())))
+                for pid in keyed
                 for info in [products.get(pid)]
             }
             trending_docs = {scope: snap.trending_document(list(entries)) for scope, entries in trending.items()}

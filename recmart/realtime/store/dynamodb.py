@@ -142,8 +142,8 @@ class DynamoDBStore(RecommendationStore):
             doc = snap.visible(_slots_of(item), snapshot.generation)
             if doc is not None:
                 pid = item["product_id"]["S"]
-                neighbours, name, category = snap.parse_item_document(doc)
-                found[pid] = ItemInfo(pid, name, category, neighbours)
+                neighbours, name, category, sources, blend = snap.parse_item_document(doc)
+                found[pid] = ItemInfo(pid, name, category, neighbours, sources, blend)
         return found
 
     def get_trending(self, scopes: Iterable[str], snapshot: Snapshot) -> dict[str, tuple[TrendingEntry, ...]]:

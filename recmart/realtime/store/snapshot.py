@@ -108,19 +108,48 @@ def _score(x: float) -> float:
     return float(f"{float(x):.6g}")
 
 
-def item_document(neighbours: list[tuple[str, float]], name: str | None, category: str | None) -> str:
-    return _dumps({"n": [[nid, _score(s)] for nid, s in neighbours], "name": name, "cat": category})
+def blend_score(x: float) -> float:
+    """A blended session-source score as stored: twelve significant digits. A blend of scores
+    of six (`_score`) at weights like 1 and 4 is exact in that many, so what is stored is the
+    float nearest the exact sum (within float order of summing the rows at serving time), and
+    it reads back bit for bit."""
+    return float(f"{float(x):.12g}")
+
+
+def item_document(neighbours: list[tuple[str, float]], name: str | None, category: str | None,
+                  sources: Mapping[str, list[tuple[str, float]]] | None = None,
+                  blend: list[tuple[str, float]] | None = None) -> str:
+    doc = {"n": [[nid, _score(s)] for nid, s in neighbours], "name": name, "cat": category}
+    # The session-aware candidate sources, only when the product has any: a snapshot
+    # without them stores exactly the documents it did before they existed, so loading
+    # it again writes nothing. "b": the one pre-blended row the loader writes (rt-sessions-3);
+    # "s": the per-source rows of the layout before it ({source: rows}), still read.
+    rows = {source: [[nid, _score(s)] for nid, s in row] for source, row in (sources or {}).items() if row}
+    if rows:
+        doc["s"] = rows
+    if blend:
+        doc["b"] = [[nid, blend_score(s)] for nid, s in blend]
+    return _dumps(doc)
 
 
 def trending_document(entries: list[tuple[str, float]]) -> str:
     return _dumps([[pid, _score(s)] for pid, s in entries])
 
 
-def parse_item_document(doc: str) -> tuple[tuple[tuple[str, float], ...], str | None, str | None]:
-    obj = loads(doc)
-    pairs = obj["n"]
+def _pairs(rows: list) -> tuple[tuple[str, float], ...]:
     # (n[0], n[1]) of each pair, zipped in C: a warm Lambda parses every product it meets.
-    return tuple(zip(map(_FIRST, pairs), map(_SECOND, pairs))), obj.get("name"), obj.get("cat")
+    return tuple(zip(map(_FIRST, rows), map(_SECOND, rows)))
+
+
+def parse_item_document(doc: str) -> tuple[tuple[tuple[str, float], ...], str | None, str | None,
+                                           dict[str, tuple[tuple[str, float], ...]], tuple[tuple[str, float], ...]]:
+    """(neighbours, name, category, {source: rows}, blended session row)."""
+    obj = loads(doc)
+    sources = obj.get("s")
+    blend = obj.get("b")
+    return (_pairs(obj["n"]), obj.get("name"), obj.get("cat"),
+            {source: _pairs(rows) for source, rows in sources.items()} if sources else {},
+            _pairs(blend) if blend else ())
 
 
 def parse_trending_document(doc: str) -> tuple[tuple[str, float], ...]:

@@ -190,8 +190,8 @@ class SqliteStore(RecommendationStore):
         ):
             doc = snap.visible(snap.Slots(g1, d1, g0, d0), snapshot.generation)
             if doc is not None:
-                neighbours, name, category = snap.parse_item_document(doc)
-                found[pid] = ItemInfo(pid, name, category, neighbours)
+                neighbours, name, category, sources, blend = snap.parse_item_document(doc)
+                found[pid] = ItemInfo(pid, name, category, neighbours, sources, blend)
         return found
 
     def get_trending(self, scopes: Iterable[str], snapshot: Snapshot) -> dict[str, tuple[TrendingEntry, ...]]:
