@@ -15,7 +15,7 @@ partition whole.
 from __future__ import annotations
 
 import dataclasses
-from typing import Sequence
+from typing import TYPE_CHECKING, Sequence
 
 import numpy as np
 import pyarrow as pa
@@ -23,8 +23,10 @@ import pyarrow.compute as pc
 import pyarrow.dataset as pads
 
 from recmart.recsources.tables import sessions_from_clicks
-from recmart.resources.lake import Lake
 from recmart.tables import CLEANED_EVENTS
+
+if TYPE_CHECKING:  # the resource module imports Dagster, which a Spark driver does not have
+    from recmart.resources.lake import Lake
 
 # Events that say "this product interests me"; a removal from the cart says the opposite
 # and is no click to learn sequences from (the scorer still sees it in the history).
