@@ -10,7 +10,7 @@ real-time handler can share table names without pulling them into a Lambda.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 # Logical types and their spelling in every system we derive a schema for.
 #            logical      spark (DDL)        duckdb            glue/athena
@@ -55,7 +55,6 @@ class Table:
     # A second Hive level inside each partition (raw clickstream: arrival day, then event day).
     subpartition_column: str | None = None
     key: tuple[str, ...] = ()
-    glue_description: str = field(default="", compare=False)
 
     def __post_init__(self) -> None:
         names = [c.name for c in self.columns]
@@ -92,12 +91,6 @@ class Table:
         return f"{self.path}/{self.partition_column}={key}"
 
     # ---- derived schemas ---------------------------------------------------------------
-    def spark_ddl(self, with_partition: bool = False) -> str:
-        cols = [f"`{c.name}` {_TYPES[c.type][0]}" for c in self.columns]
-        if with_partition:
-            cols += [f"`{p}` date" for p in self.partition_columns]
-        return ", ".join(cols)
-
     def spark_schema(self, with_partition: bool = False):
         from pyspark.sql import types as T
 
@@ -174,13 +167,3 @@ class Table:
                 },
             },
         }
-
-    def athena_ddl(self, database: str, location: str) -> str:
-        cols = ",\n  ".join(f"`{c.name}` {_TYPES[c.type][2]}" for c in self.columns)
-        keys = ", ".join(f"`{p}` date" for p in self.partition_columns)
-        part = f"\nPARTITIONED BY ({keys})" if keys else ""
-        return (
-            f"CREATE EXTERNAL TABLE IF NOT EXISTS `{database}`.`{self.sql_name}` (\n  {cols}\n)"
-            f"{part}\nSTORED AS PARQUET\nLOCATION '{location}'\n"
-            "TBLPROPERTIES ('parquet.compression'='SNAPPY')"
-        )

@@ -357,12 +357,3 @@ TABLES: tuple[Table, ...] = (
     ITEM_NEIGHBOURS, TRENDING_PRODUCTS, FASHION_TRENDS, DAILY_SALES,
     USER_FEATURES, ITEM_FEATURES, INTERACTION_FEATURES, RECOMMENDATION_QUALITY,
 )
-
-
-
-def table(name: str) -> Table:
-    """Look a table up by `<layer>_<name>` or by `<name>`."""
-    for t in TABLES:
-        if name in (t.sql_name, t.name):
-            return t
-    raise KeyError(f"no table {name!r}; known: {[t.sql_name for t in TABLES]}")

@@ -61,10 +61,6 @@ def canonical(text: str) -> str:
     return format_utc(parse_iso_with_zone(text))
 
 
-def epoch_seconds(canonical_time: str) -> float:
-    return parse_iso_with_zone(canonical_time).timestamp()
-
-
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 _EPOCH_ORDINAL = _EPOCH.toordinal()
 

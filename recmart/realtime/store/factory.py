@@ -73,8 +73,3 @@ def open_store(url: str | None = None, setting: str = STORE_ENV) -> Recommendati
     from recmart.realtime.store.dynamodb import DynamoDBStore
 
     return DynamoDBStore(**options)
-
-
-def describe(url: str | None) -> str:
-    """The URL as it will be used, for messages."""
-    return url or os.environ.get(STORE_ENV) or DEFAULT_STORE_URL
