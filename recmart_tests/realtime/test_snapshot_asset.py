@@ -97,6 +97,26 @@ def test_only_the_products_whose_lists_changed_are_written(tmp_path, store_url):
     store.close()
 
 
+def test_the_daily_load_deletes_expired_user_rows_from_the_local_store(tmp_path):
+    """The local store has no TTL of its own: what DynamoDB would have expired goes at the load."""
+    import time
+
+    from recmart.realtime.history import UserHistory
+    from recmart.realtime.store.sqlite import SqliteStore
+
+    url = f"sqlite:///{tmp_path / 'recs.sqlite'}"
+    now = int(time.time())
+    with SqliteStore(str(tmp_path / "recs.sqlite")) as store:
+        for user, ttl in (("gone", now - 10), ("kept", now + 3600)):
+            store.save_history(UserHistory(user, ()), ttl)
+    lake = LocalLake(root=str(tmp_path / "lake"))
+    publish_day(lake, D1, neighbour_rows(6, 2), trending_rows("all", ["P1"]), product_rows(6))
+    assert materialize(lake, url, D1)["expired_rows_deleted"] == 1
+    with SqliteStore(str(tmp_path / "recs.sqlite")) as store:
+        assert store.get_history("gone").events == () and store.get_history("gone").revision == 0
+        assert store.get_history("kept").revision == 1
+
+
 def test_a_day_without_marts_fails_and_names_the_missing_tables(tmp_path):
     lake = LocalLake(root=str(tmp_path / "lake"))
     publish(lake, ITEM_NEIGHBOURS, D2, neighbour_rows(3, 1))

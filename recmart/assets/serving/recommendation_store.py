@@ -76,13 +76,15 @@ def recommendation_snapshot(
         stats = load_snapshot(store, neighbours.to_pylist(), trending.to_pylist(), version=day,
                               products=products.to_pylist() if products is not None else None,
                               sources=sources, popular=popular)
-    context.log.info(f"recommendation store now serves {day}: {stats}")
+        # The local store has no TTL of its own: the daily load deletes what DynamoDB's would.
+        expired = store.purge_expired()
+    context.log.info(f"recommendation store now serves {day}: {stats}; {expired} expired user rows deleted")
     return dg.MaterializeResult(metadata={
         "loaded": not stats["noop"],
         "serving_version": stats["version"],
         "serving_generation": stats["generation"],
         "dagster/row_count": stats["neighbour_rows"] + stats["trending_rows"] + stats["source_rows"],
-        "source_rows": stats["source_rows"], **clicks.metadata(),
+        "source_rows": stats["source_rows"], "expired_rows_deleted": expired, **clicks.metadata(),
         **{k: stats[k] for k in ("products", "scopes", "items_added", "items_updated", "items_removed",
                                   "items_unchanged", "item_writes", "trending_writes", "seconds")},
     })

@@ -293,6 +293,11 @@ class RecommendationStore(ABC):
         """
         return contextlib.nullcontext()
 
+    def purge_expired(self, now_epoch: float | None = None) -> int:
+        """Delete the users' rows whose `ttl` has passed; how many. DynamoDB's TTL does it by
+        itself, so this is a no-op there; a store without its own TTL overrides it."""
+        return 0
+
     def close(self) -> None:
         """Release connections."""
 
