@@ -14,7 +14,8 @@ nor (unless the parameters point at S3) boto3.
 from __future__ import annotations
 
 import sys
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 RunFn = Callable[[Any, dict], dict]
 
@@ -22,7 +23,11 @@ RunFn = Callable[[Any, dict], dict]
 def main(run: RunFn, session: Callable[[dict], Any] | None = None) -> None:
     """Serve `run` to the launcher; `session(spark_conf)` makes the Spark session (default: the
     driver's SparkSession, with the launcher's SQL settings applied)."""
-    from dagster_pipes import DAGSTER_PIPES_CONTEXT_CLI_ARGUMENT, PipesCliArgsParamsLoader, PipesEnvVarParamsLoader
+    from dagster_pipes import (
+        DAGSTER_PIPES_CONTEXT_CLI_ARGUMENT,
+        PipesCliArgsParamsLoader,
+        PipesEnvVarParamsLoader,
+    )
 
     loader = PipesCliArgsParamsLoader() if DAGSTER_PIPES_CONTEXT_CLI_ARGUMENT in sys.argv else PipesEnvVarParamsLoader()
     serve(run, loader, session or spark_session)

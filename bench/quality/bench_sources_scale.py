@@ -75,8 +75,13 @@ def before_judge_day(day_events, window_events, neighbours=(), trending=(), prod
     from recmart.realtime.loader import group_neighbours, group_trending, product_infos
     from recmart.recsources.snapshot import build_sources
     from recmart.recsources.tables import sessions_from_clicks
-    from recmart.steps.recommendation_quality import (LIST_LENGTH, Report, _sample, _user_events,
-                                                      source_clicks)
+    from recmart.steps.recommendation_quality import (
+        LIST_LENGTH,
+        Report,
+        _sample,
+        _user_events,
+        source_clicks,
+    )
 
     window_events = list(window_events)
     tables, popular = build_sources(sessions_from_clicks(source_clicks(window_events)))

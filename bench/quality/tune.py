@@ -19,7 +19,13 @@ import time
 
 from recmart.evaluation.clicklog import read_clicks, sessions_of
 from recmart.evaluation.protocol import evaluate
-from recmart.evaluation.recommenders import SourceSettings, as_events, build_sources, recommenders, snapshot_items
+from recmart.evaluation.recommenders import (
+    SourceSettings,
+    as_events,
+    build_sources,
+    recommenders,
+    snapshot_items,
+)
 from recmart.realtime.scoring import ScoringSettings
 from recmart.recsources.tables import sessions_from_clicks
 
@@ -51,7 +57,7 @@ def main(train_path: str, test_path: str, *specs: str) -> None:
     cache = {}
     print("HR@20 MRR@20 (next is another product) | HR@20 MRR@20 (all positions) | settings")
     for combo in itertools.product(*grid.values()):
-        chosen = dict(zip(grid, combo))
+        chosen = dict(zip(grid, combo, strict=True))
         source = SourceSettings(**{k: v for k, v in chosen.items() if k in source_fields})
         weights = dict(ScoringSettings().source_weights)
         weights.update({k.split(".", 1)[1]: v for k, v in chosen.items() if k.startswith("weight.")})

@@ -33,14 +33,14 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import scoring_before  # noqa: E402
-
 import dataclasses  # noqa: E402
 import math  # noqa: E402
 
+import scoring_before  # noqa: E402
+
 from recmart.realtime import scoring  # noqa: E402
-from recmart.realtime.loader import blend_product  # noqa: E402
 from recmart.realtime.history import HistoryEvent, Purchase, UserHistory  # noqa: E402
+from recmart.realtime.loader import blend_product  # noqa: E402
 from recmart.realtime.store.base import POPULAR, TRENDING_ALL, ItemInfo, category_scope  # noqa: E402
 
 EVENTS = ["view"] * 6 + ["add_to_cart"] * 2 + ["remove_from_cart"]
@@ -126,7 +126,7 @@ def main() -> int:
           ", ".join(f"{k} {v:,}" for k, v in counts.items()))
     if example:
         b, a = example
-        print("a reason that differs:", next((x, y) for x, y in zip(b, a) if x["reason"] != y["reason"]))
+        print("a reason that differs:", next((x, y) for x, y in zip(b, a, strict=True) if x["reason"] != y["reason"]))
     return 0
 
 
@@ -136,7 +136,7 @@ def compare(before: list[dict], after: list[dict]) -> str | None:
         return "identical"
     if len(before) != len(after):
         return None
-    if not all(math.isclose(b["score"], a["score"], rel_tol=1e-9, abs_tol=1e-12) for b, a in zip(before, after)):
+    if not all(math.isclose(b["score"], a["score"], rel_tol=1e-9, abs_tol=1e-12) for b, a in zip(before, after, strict=True)):
         return None
     reason_before = {r["product_id"]: r["reason"] for r in before}
     if any(reason_before.get(r["product_id"], r["reason"]) != r["reason"] for r in after):

@@ -25,8 +25,8 @@ and the snapshot: no wall clock, so the same input gives the same output, replay
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Mapping, Sequence
 
 from recmart.realtime.history import MICROS_PER_DAY, UserHistory
 from recmart.realtime.store.base import POPULAR, TRENDING_ALL, ItemInfo, category_scope
@@ -215,7 +215,7 @@ def recommend(
             else:
                 scores[nid] = w * s
                 origin[nid] = seed
-    for w, item in seeds:
+    for _, item in seeds:
         if len(item.neighbour_scores) != len(item.neighbours):
             # A neighbour listed twice (the loader never writes that): let `_reasons` decide.
             shared.update(nid for nid, _ in item.neighbours[:per_seed])

@@ -29,13 +29,13 @@ class LandingCursor:
     settled_days: list[str] = field(default_factory=list)
 
     @classmethod
-    def parse(cls, raw: str | None) -> "LandingCursor | None":
+    def parse(cls, raw: str | None) -> LandingCursor | None:
         if not raw:
             return None
         data = json.loads(raw)
         return cls(files=data["files"], settled_days=data["settled_days"])
 
-    def forget(self, day: str, previous: "LandingCursor | None") -> None:
+    def forget(self, day: str, previous: LandingCursor | None) -> None:
         """Undo this scan's view of `day`, so the next scan reports its changes again."""
         if previous is not None and day in previous.files:
             self.files[day] = previous.files[day]

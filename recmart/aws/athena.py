@@ -17,8 +17,9 @@ from __future__ import annotations
 import datetime as dt
 import re
 import time
+from collections.abc import Callable
 from decimal import Decimal
-from typing import Any, Callable, Optional
+from typing import Any
 
 import boto3
 from botocore.config import Config
@@ -96,7 +97,7 @@ def convert_rows(column_info: list[dict], rows: list[dict]) -> list[tuple[Any, .
     for row in rows:
         cells = row.get("Data", [])
         values = []
-        for conv, cell in zip(convs, cells):
+        for conv, cell in zip(convs, cells, strict=True):
             raw = cell.get("VarCharValue")
             values.append(None if raw is None else conv(raw))
         out.append(tuple(values))
@@ -109,15 +110,15 @@ class AthenaLakeSql(LakeSql):
     workgroup: str = Field(default=names.ATHENA_WORKGROUP, description="Athena workgroup (its settings say where results go).")
     database: str = Field(default=names.GLUE_DATABASE, description="Glue database of the lake's tables.")
     catalog: str = Field(default="AwsDataCatalog", description="Athena data catalog.")
-    output_location: Optional[str] = Field(
+    output_location: str | None = Field(
         default=None, description="s3:// folder for results, only when the workgroup does not enforce its own."
     )
     timeout_seconds: float = Field(default=900.0, description="Stop a query still running after this long.")
     poll_seconds: float = Field(default=0.25, description="First polling interval; it doubles up to max_poll_seconds.")
     max_poll_seconds: float = Field(default=5.0)
     page_size: int = Field(default=MAX_PAGE, ge=1, le=MAX_PAGE, description="Rows per GetQueryResults page.")
-    region_name: Optional[str] = Field(default=None, description="AWS region (default: the environment's).")
-    endpoint_url: Optional[str] = Field(default=None, description="Athena endpoint override.")
+    region_name: str | None = Field(default=None, description="AWS region (default: the environment's).")
+    endpoint_url: str | None = Field(default=None, description="Athena endpoint override.")
 
     _client_cache: dict = PrivateAttr(default_factory=dict)
 

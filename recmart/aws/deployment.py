@@ -38,11 +38,11 @@ import dagster as dg
 import sqlalchemy as sa
 from pydantic import Field
 
-from recmart.resources.engine import StepEngine
 from recmart import names
 from recmart.aws.lake import S3Lake, split_s3_uri
 from recmart.aws.spark_runners import EmrServerlessSparkRunner, GlueSparkRunner, SparkSubmitRunner
 from recmart.config import SettingError, Settings
+from recmart.resources.engine import StepEngine
 from recmart.resources.privacy import PiiSalt
 from recmart.resources.recommendation_store import RecommendationStoreResource
 from recmart.resources.source_db import SourceDatabase

@@ -25,16 +25,21 @@ import time
 from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from typing import Any, Optional
+from typing import Any
 
 import boto3
 from botocore.config import Config
-from botocore.exceptions import ClientError, ConnectionError as BotoConnectionError, HTTPClientError
+from botocore.exceptions import ClientError, HTTPClientError
+from botocore.exceptions import ConnectionError as BotoConnectionError
 from pydantic import Field, PrivateAttr
 
 from recmart.features.groups import FeatureGroupDef
 from recmart.resources.feature_store import (
-    FeatureIngestionError, FeatureStore, FeatureStoreError, IngestionReport, identifier_of,
+    FeatureIngestionError,
+    FeatureStore,
+    FeatureStoreError,
+    IngestionReport,
+    identifier_of,
 )
 
 RETRYABLE_CODES = frozenset({
@@ -70,8 +75,8 @@ class SageMakerFeatureStore(FeatureStore):
     role_arn: str = Field(description="IAM role SageMaker uses to write the offline store (Terraform's feature_store role).")
     offline_store_uri: str = Field(description="s3:// folder of the offline store, in the lake bucket (<lake>/features/sagemaker).")
     online: bool = Field(default=True, description="Give new groups an online store.")
-    kms_key_id: Optional[str] = Field(default=None, description="KMS key for the online and offline stores of new groups.")
-    region_name: Optional[str] = Field(default=None, description="AWS region (default: the environment's).")
+    kms_key_id: str | None = Field(default=None, description="KMS key for the online and offline stores of new groups.")
+    region_name: str | None = Field(default=None, description="AWS region (default: the environment's).")
     max_workers: int = Field(default=4, ge=1, le=64, description="Concurrent PutRecord callers.")
     chunk_records: int = Field(default=250, ge=1, description="Records one worker puts per task.")
     max_attempts: int = Field(default=8, ge=1, description="Calls per record before it counts as failed.")

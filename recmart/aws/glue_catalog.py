@@ -33,7 +33,7 @@ What happens on each call
 
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Any
 
 import boto3
 from botocore.config import Config
@@ -75,8 +75,8 @@ class GlueCatalog(PartitionCatalog):
 
     lake_uri: str = Field(description="The lake, s3://bucket/prefix (RECMART_LAKE); a table lives at <lake>/<layer>/<table>.")
     database: str = Field(default=names.GLUE_DATABASE, description="Glue database of the lake's tables.")
-    region_name: Optional[str] = Field(default=None, description="AWS region (default: the environment's).")
-    endpoint_url: Optional[str] = Field(default=None, description="Glue endpoint override (tests, VPC endpoints).")
+    region_name: str | None = Field(default=None, description="AWS region (default: the environment's).")
+    endpoint_url: str | None = Field(default=None, description="Glue endpoint override (tests, VPC endpoints).")
 
     _clients: dict = PrivateAttr(default_factory=dict)
     _known_tables: set = PrivateAttr(default_factory=set)

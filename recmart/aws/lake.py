@@ -31,14 +31,14 @@ import datetime as dt
 import json
 import logging
 import uuid
-from functools import lru_cache
+from functools import cache
 from urllib.parse import urlparse
 
 import pyarrow.fs as pafs
 from pydantic import Field, field_validator
 
 from recmart.resources.catalog import PartitionCatalog
-from recmart.resources.lake import LANDING_CLICKSTREAM, LandedFile, Lake
+from recmart.resources.lake import LANDING_CLICKSTREAM, Lake, LandedFile
 from recmart.schema import Table
 
 log = logging.getLogger(__name__)
@@ -49,7 +49,7 @@ VERSIONS = "_runs"
 MARKERS = ("_SUCCESS",)
 
 
-@lru_cache(maxsize=None)
+@cache
 def default_region() -> str | None:
     """The AWS SDK's region (AWS_REGION, AWS_DEFAULT_REGION, the profile), if any."""
     import boto3
@@ -57,7 +57,7 @@ def default_region() -> str | None:
     return boto3.session.Session().region_name
 
 
-@lru_cache(maxsize=None)
+@cache
 def s3_client(region: str | None, endpoint_url: str | None):
     """One boto3 S3 client per (region, endpoint) and process (boto3 clients are thread-safe)."""
     import boto3
@@ -65,7 +65,7 @@ def s3_client(region: str | None, endpoint_url: str | None):
     return boto3.session.Session().client("s3", region_name=region, endpoint_url=endpoint_url)
 
 
-@lru_cache(maxsize=None)
+@cache
 def s3_filesystem(region: str | None, endpoint_url: str | None) -> pafs.S3FileSystem:
     kwargs: dict = {}
     if region:

@@ -9,7 +9,7 @@ SEARCH widget shows them and alarms can watch them.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any, Optional
+from typing import Any
 
 import boto3
 from botocore.config import Config
@@ -49,12 +49,12 @@ def sns_subject(text: str) -> str:
 class SnsAlerts(_AwsClients, Alerts):
     """Alerts published to the SNS alerts topic (subject, text message, severity attribute)."""
 
-    topic_arn: Optional[str] = Field(
+    topic_arn: str | None = Field(
         default=None, description="ARN of the alerts topic; default: the topic named topic_name in this account and region."
     )
     topic_name: str = Field(default=names.ALERTS_TOPIC, description="Name of the alerts topic.")
-    region_name: Optional[str] = Field(default=None, description="AWS region (default: the environment's).")
-    endpoint_url: Optional[str] = Field(default=None, description="SNS endpoint override.")
+    region_name: str | None = Field(default=None, description="AWS region (default: the environment's).")
+    endpoint_url: str | None = Field(default=None, description="SNS endpoint override.")
 
     _clients: dict = PrivateAttr(default_factory=dict)
 
@@ -102,8 +102,8 @@ class CloudWatchRunMetrics(_AwsClients, RunMetrics):
     """Run metrics put in CloudWatch (PutMetricData) under the recmart namespace."""
 
     namespace: str = Field(default=names.METRICS_NAMESPACE, description="CloudWatch namespace of the metrics.")
-    region_name: Optional[str] = Field(default=None, description="AWS region (default: the environment's).")
-    endpoint_url: Optional[str] = Field(default=None, description="CloudWatch endpoint override.")
+    region_name: str | None = Field(default=None, description="AWS region (default: the environment's).")
+    endpoint_url: str | None = Field(default=None, description="CloudWatch endpoint override.")
 
     _clients: dict = PrivateAttr(default_factory=dict)
 

@@ -9,8 +9,9 @@ order, types), so the files are the ones the Spark engine writes but for their n
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 import duckdb
 
@@ -88,7 +89,7 @@ def run(
         rows[name] = con.execute(f'SELECT count(*) FROM "{name}"').fetchone()[0]
     for name, sql in (metrics.render("duckdb", params) if metrics else {}).items():
         cur = con.execute(sql)
-        rows[name] = dict(zip([d[0] for d in cur.description], cur.fetchone()))
+        rows[name] = dict(zip([d[0] for d in cur.description], cur.fetchone(), strict=True))
     for name in transform.statements:
         con.execute(f'DROP TABLE IF EXISTS "{name}"')
     return rows

@@ -43,7 +43,7 @@ def _file_lines(fs: pafs.FileSystem, path: str, key: str) -> tuple[pa.Table, str
     except pa.ArrowInvalid:  # some line is not UTF-8: find which, and keep it readable
         texts = [line.decode("utf-8", "replace") for line in lines]
         records = pa.array(texts, pa.string())
-        bad = pa.array([t.encode("utf-8") != line for t, line in zip(texts, lines)], pa.bool_())
+        bad = pa.array([t.encode("utf-8") != line for t, line in zip(texts, lines, strict=True)], pa.bool_())
     n = len(lines)
     arrival = arrival_time_of(key)
     table = pa.table([records, pa.array([key] * n, pa.string()),
@@ -56,7 +56,7 @@ def _batches(fs: pafs.FileSystem, files: Sequence[tuple[str, str]], damaged: dic
     reads release the GIL)."""
     pending, size = [], 0
     with ThreadPoolExecutor(2) as pool:
-        for (path, key), (table, damage) in zip(files, pool.map(lambda f: _file_lines(fs, *f), files)):
+        for (_, key), (table, damage) in zip(files, pool.map(lambda f: _file_lines(fs, *f), files), strict=True):
             if damage:
                 damaged[key] = damage
             pending.append(table)

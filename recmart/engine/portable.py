@@ -21,8 +21,9 @@ them on every registered transform (a test runs it):
 from __future__ import annotations
 
 import functools
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any
 
 import sqlglot
 from sqlglot import exp
@@ -92,7 +93,7 @@ class Transform:
         return out
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _parse(transform: str, statement: str, sql: str) -> exp.Expression:
     try:
         tree = sqlglot.parse_one(sql, read=SOURCE_DIALECT)

@@ -9,7 +9,8 @@ computed once.
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from recmart.engine.portable import Transform
 from recmart.schema import Table

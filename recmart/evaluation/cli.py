@@ -30,7 +30,9 @@ def format_table(results: list[Result]) -> str:
     rows = [[fmt.format(getattr(r, attr)) for _, attr, fmt in _COLUMNS] for r in results]
     heads = [h for h, _, _ in _COLUMNS]
     widths = [max(len(h), *(len(row[k]) for row in rows)) if rows else len(h) for k, h in enumerate(heads)]
-    line = lambda cells: "  ".join(c.ljust(w) if k < 2 else c.rjust(w) for k, (c, w) in enumerate(zip(cells, widths)))
+    def line(cells: list[str]) -> str:
+        return "  ".join(c.ljust(w) if k < 2 else c.rjust(w) for k, (c, w) in enumerate(zip(cells, widths, strict=True)))
+
     return "\n".join([line(heads), line(["-" * w for w in widths]), *map(line, rows)])
 
 

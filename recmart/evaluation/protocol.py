@@ -19,8 +19,8 @@ from __future__ import annotations
 
 import math
 from collections import Counter
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass
-from typing import Callable, Mapping, Sequence
 
 # (the session's clicks so far, oldest first; how many to return) -> items, best first.
 # A click is an item id, or an event with a `product_id` (the handler's HistoryEvent).

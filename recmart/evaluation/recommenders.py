@@ -22,7 +22,7 @@ that each source can be judged alone.
 from __future__ import annotations
 
 import dataclasses
-from typing import Mapping, Sequence
+from collections.abc import Mapping, Sequence
 
 from recmart.evaluation.protocol import Recommender
 from recmart.realtime.history import HistoryEvent, HistoryLimits, UserHistory, merge_history
@@ -61,7 +61,7 @@ def _blended(items: Mapping[str, ItemInfo], weights: Sequence[tuple[str, float]]
 def as_events(session: str, items: Sequence[str], times: Sequence[float]) -> list[HistoryEvent]:
     """A click log's session as the handler's view events (ids unique within the session)."""
     return [HistoryEvent(f"{session}#{k}", "view", item, int(round(t * 1_000_000)))
-            for k, (item, t) in enumerate(zip(items, times))]
+            for k, (item, t) in enumerate(zip(items, times, strict=True))]
 
 
 def _scorer(items: Mapping[str, ItemInfo], trending: Mapping[str, Sequence[TrendingEntry]],

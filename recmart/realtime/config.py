@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import functools
 import os
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Callable, Mapping
 
 from recmart.realtime.history import HistoryLimits
 from recmart.realtime.scoring import ScoringSettings

@@ -19,9 +19,9 @@ import json
 import sqlite3
 import threading
 from abc import ABC, abstractmethod
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Sequence
 
 from recmart import names
 
@@ -54,7 +54,7 @@ class DeadLetterSink(ABC):
     def send(self, letters: Sequence[DeadLetter]) -> None:
         """Keep every letter; raise DeadLetterError if that cannot be done now."""
 
-    def close(self) -> None:
+    def close(self) -> None:  # noqa: B027 - optional: most sinks hold nothing open
         pass
 
 

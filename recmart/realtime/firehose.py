@@ -15,8 +15,8 @@ from __future__ import annotations
 import gzip
 import json
 import uuid
+from collections.abc import Callable
 from datetime import datetime
-from typing import Callable
 
 import pyarrow.fs as pafs
 

@@ -34,7 +34,12 @@ from datetime import datetime, timezone
 from recmart.realtime import logs
 from recmart.realtime.clicks import InvalidClick, decode_kinesis_data
 from recmart.realtime.config import DEAD_LETTERS_ENV, HandlerConfig
-from recmart.realtime.dead_letters import MAX_DATA_CHARS, DeadLetter, DeadLetterSink, open_dead_letters
+from recmart.realtime.dead_letters import (
+    MAX_DATA_CHARS,
+    DeadLetter,
+    DeadLetterSink,
+    open_dead_letters,
+)
 from recmart.realtime.history import HistoryEvent
 from recmart.realtime.refresh import Refreshed, Refresher, UserUpdate
 from recmart.realtime.store.base import RecommendationStore
@@ -101,7 +106,7 @@ class Handler:
         updates: dict[str, UserUpdate] = {}
         first_index: dict[str, int] = {}
         now_micros = int(self._wall_clock() * 1_000_000)
-        for index, (raw, sequence_number) in enumerate(zip(raw_records, sequence_numbers)):
+        for index, (raw, sequence_number) in enumerate(zip(raw_records, sequence_numbers, strict=True)):
             try:
                 if sequence_number is None:
                     raise InvalidClick("not_kinesis", "the record has no kinesis.sequenceNumber")

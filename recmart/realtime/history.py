@@ -122,7 +122,7 @@ def merge_history(
     The first copy of an event id wins: a producer retry carries the same event again.
     """
     stored = history.events
-    by_id = dict(zip(map(_EVENT_ID, stored), stored))
+    by_id = dict(zip(map(_EVENT_ID, stored), stored, strict=True))
     for e in events:
         by_id.setdefault(e.event_id, e)
     by_key = {(p.order_id, p.product_id): p for p in history.purchases}

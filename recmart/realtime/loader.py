@@ -19,10 +19,16 @@ quality report build their in-memory items with the same function
 
 from __future__ import annotations
 
-from typing import Iterable, Mapping
+from collections.abc import Iterable, Mapping
 
 from recmart.realtime.scoring import ScoringSettings, blend_row
-from recmart.realtime.store.base import POPULAR, Neighbour, ProductInfo, RecommendationStore, TrendingEntry
+from recmart.realtime.store.base import (
+    POPULAR,
+    Neighbour,
+    ProductInfo,
+    RecommendationStore,
+    TrendingEntry,
+)
 from recmart.realtime.store.snapshot import _score, blend_score
 
 # The weights the stored blend is made with: the scorer's defaults (as tuned).

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import time
 from collections import OrderedDict
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from operator import attrgetter
-from typing import Iterable, Iterator, Mapping, Sequence
 
 from recmart.realtime.config import HandlerConfig
 from recmart.realtime.history import HistoryEvent, Purchase, UserHistory, merge_history

@@ -10,9 +10,9 @@ with pacing on, `speedup` simulated seconds pass per wall second.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Callable, Iterable
 
 from recmart.realtime import logs
 from recmart.realtime.firehose import FirehoseWriter

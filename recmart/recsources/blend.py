@@ -12,8 +12,8 @@ filled from popularity, below every blended score.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Mapping, Sequence
 
 from recmart.recsources.tables import Table
 

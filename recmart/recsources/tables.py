@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import heapq
 from collections import Counter, defaultdict
-from typing import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 Table = dict[str, list[tuple[str, float]]]
 Sessions = Mapping[str, Sequence[tuple[str, float]]]  # session -> [(item, time)], time order
@@ -111,7 +111,7 @@ def session_neighbours(sessions: Sessions, window: int = 50, power: float = 0.5,
             for q, b in enumerate(distinct):
                 if q != p:
                     row[b] += share / abs(q - p) ** power
-    for a, row in co.items():
+    for row in co.values():
         for b in row:
             row[b] /= sessions_with[b] ** damping
     return _top(co, sessions_with, row_power, max_neighbours)

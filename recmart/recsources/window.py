@@ -15,7 +15,8 @@ partition whole.
 from __future__ import annotations
 
 import dataclasses
-from typing import TYPE_CHECKING, Sequence
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pyarrow as pa
@@ -129,7 +130,7 @@ def read_window_clicks(lake: Lake, days: Sequence[str], max_clicks: int) -> Wind
             times.extend(seconds.to_pylist())
             low = pc.min(seconds).as_py()
             oldest = low if oldest is None or low < oldest else oldest
-    sessions = sessions_from_clicks(zip(sessions_col, products, times))
+    sessions = sessions_from_clicks(zip(sessions_col, products, times, strict=True))
     return WindowClicks(sessions, len(times), max_clicks, hit, read, oldest)
 
 
@@ -145,4 +146,4 @@ def newest_clicks(clicks: Sequence[tuple[str, str, float]], max_clicks: int) -> 
     t = np.partition(times, len(times) - max_clicks)[len(times) - max_clicks]
     keep = times > t
     keep[np.nonzero(times == t)[0][:max_clicks - int(keep.sum())]] = True
-    return [c for c, k in zip(clicks, keep.tolist()) if k]
+    return [c for c, k in zip(clicks, keep.tolist(), strict=True) if k]

@@ -33,7 +33,7 @@ class Behaviour:
     def __init__(self, store: SampleStore, seed: int):
         self.store = store
         popularity = store.popularity
-        groups = [f"{g}\x1f{a}" for g, a in zip(store.product_gender, store.product_article_type)]
+        groups = [f"{g}\x1f{a}" for g, a in zip(store.product_gender, store.product_article_type, strict=True)]
         names, group_of = np.unique(np.array(groups, dtype=object), return_inverse=True)
         self.n_groups = len(names)
         group_gender = [n.split("\x1f", 1)[0] for n in names]

@@ -96,7 +96,7 @@ def price_cents(product_ids, article_types, master_categories) -> np.ndarray:
     base = np.array(
         [
             BASE_PRICES.get(a) or _MASTER_BASE_PRICES.get(m) or _DEFAULT_BASE_PRICE
-            for a, m in zip(article_types, master_categories)
+            for a, m in zip(article_types, master_categories, strict=True)
         ],
         dtype=np.float64,
     )

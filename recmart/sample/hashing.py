@@ -20,7 +20,7 @@ def hash64(ids: Sequence[str], salt: str) -> np.ndarray:
     prefix = f"{salt}\x1f"
     return np.fromiter(
         (
-            int.from_bytes(hashlib.blake2b(f"{prefix}{i}".encode("utf-8"), digest_size=8).digest(), "little")
+            int.from_bytes(hashlib.blake2b(f"{prefix}{i}".encode(), digest_size=8).digest(), "little")
             for i in ids
         ),
         dtype=np.uint64,

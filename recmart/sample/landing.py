@@ -61,7 +61,7 @@ class FirehoseWriter:
         data = lines.buffers()[2]
         window = arrival // WINDOW_MS
         cuts = [0, *(np.flatnonzero(np.diff(window)) + 1).tolist(), len(arrival)]
-        for first, stop in zip(cuts[:-1], cuts[1:]):
+        for first, stop in zip(cuts[:-1], cuts[1:], strict=True):
             while first < stop:
                 # As many lines as fit in one Firehose buffer (at least one).
                 limit = offsets[first] + MAX_FILE_BYTES

@@ -135,7 +135,7 @@ class LineRenderer:
         # Four fragments per product: with price and page_url, without price, without page_url,
         # without both (index = 4 * product + variant).
         fragments = []
-        for pid, price, cents in zip(ids, prices, store.product_price_cents.tolist()):
+        for pid, price, cents in zip(ids, prices, store.product_price_cents.tolist(), strict=True):
             head = f',"product_id":{json.dumps(pid)}'
             price_field = f',"price":{price}' if cents >= 0 else ""
             page_field = f',"page_url":{json.dumps(SHOP_URL + quote(pid, safe=""))}'
@@ -243,7 +243,7 @@ def malformed_lines(lines: pa.Array, rows: np.ndarray, kinds: np.ndarray, varian
     return pa.array(
         [
             malformed_line(lines[r].as_py(), MALFORMED_KINDS[k], v)
-            for r, k, v in zip(rows.tolist(), kinds.tolist(), variants.tolist())
+            for r, k, v in zip(rows.tolist(), kinds.tolist(), variants.tolist(), strict=True)
         ],
         _STR,
     )

@@ -13,19 +13,19 @@ import pyarrow as pa
 import sqlalchemy as sa
 from tqdm import tqdm
 
+from recmart.landing.layout import lake_filesystem
 from recmart.sample.behaviour import Behaviour
 from recmart.sample.catalogue import generate_catalogue
 from recmart.sample.clickstream import TimeOrder, click_blocks
 from recmart.sample.delivery import DUPLICATE, GOOD, MALFORMED, deliver
 from recmart.sample.kaggle import load_kaggle_catalogue
-from recmart.landing.layout import lake_filesystem
 from recmart.sample.landing import FirehoseWriter
 from recmart.sample.render import MALFORMED_KINDS, LineRenderer
 from recmart.sample.sessions import DAY_MS, ORDER_STATUSES, ClickBlock, day_start_ms
 from recmart.sample.store import SampleStore
 from recmart.sample.users import generate_users
-from recmart.source.database import SourceError, connect, open_engine, safe_url
 from recmart.source import schema as source
+from recmart.source.database import SourceError, connect, open_engine, safe_url
 
 MALFORMED_SHARE = 0.005
 DUPLICATE_SHARE = 0.003
@@ -204,7 +204,7 @@ def _save_orders(engine: sa.Engine, store: SampleStore, block: ClickBlock, numbe
         return
     order_rows, order_ids = [], []
     for session, created_ms, status in zip(
-        block.order_session.tolist(), block.order_created_ms.tolist(), block.order_status.tolist()
+        block.order_session.tolist(), block.order_created_ms.tolist(), block.order_status.tolist(), strict=True
     ):
         day = created_ms // DAY_MS
         numbers[day] += 1
@@ -222,7 +222,7 @@ def _save_orders(engine: sa.Engine, store: SampleStore, block: ClickBlock, numbe
     item_rows, line_no = [], Counter()
     for order, product, quantity, cents in zip(
         block.item_order.tolist(), block.item_product.tolist(),
-        block.item_quantity.tolist(), block.item_unit_cents.tolist(),
+        block.item_quantity.tolist(), block.item_unit_cents.tolist(), strict=True,
     ):
         line_no[order] += 1
         item_rows.append({

@@ -64,7 +64,7 @@ class OrdersOfDay:
         self.day = day
         self.refused: dict[str, str] = {}  # order id -> why, once per order however many items
 
-    def bind(self, conn: sa.Connection) -> "OrdersOfDay":
+    def bind(self, conn: sa.Connection) -> OrdersOfDay:
         """Read created_at the way this database holds it; refuse orders no day would take."""
         self.dialect = conn.dialect.name
         self.as_text = self.dialect != "postgresql" or _is_text(conn)

@@ -54,9 +54,9 @@ def _stream(
                 rows = [row for row in rows if keep(row)]
                 if not rows:
                     continue
-            columns = list(zip(*rows))
+            columns = list(zip(*rows, strict=True))
             arrays = []
-            for field, values in zip(schema, columns):
+            for field, values in zip(schema, columns, strict=True):
                 if field.name in convert:
                     values = [convert[field.name](v) for v in values]
                 arrays.append(pa.array(values, type=field.type))

@@ -11,5 +11,11 @@ __all__ = ["REGISTRY", "Input", "Step"]
 # Importing a step's module registers it.
 # (recommendation_quality is a Python step, not a registered SQL step: its asset imports it.)
 from recmart.steps import (  # noqa: E402,F401
-    cleaned_events, daily_sales, feature_rows, interaction_matrix, interaction_scores, item_neighbours, trends,
+    cleaned_events,
+    daily_sales,
+    feature_rows,
+    interaction_matrix,
+    interaction_scores,
+    item_neighbours,
+    trends,
 )

@@ -14,7 +14,12 @@ from recmart.engine.portable import Transform
 from recmart.steps.event_time import event_time_sql, plausible_sql
 from recmart.steps.step import Input, Step, register
 from recmart.tables import (
-    CLEANED_EVENTS, CLICK_FIELDS, EVENT_TYPES, QUARANTINED_EVENTS, RAW_CLICKSTREAM, REQUIRED_CLICK_FIELDS,
+    CLEANED_EVENTS,
+    CLICK_FIELDS,
+    EVENT_TYPES,
+    QUARANTINED_EVENTS,
+    RAW_CLICKSTREAM,
+    REQUIRED_CLICK_FIELDS,
 )
 
 # A record older than this at arrival is quarantined as arrived_too_late; it fixes how many

@@ -26,7 +26,13 @@ from dataclasses import dataclass
 
 from recmart.engine.portable import Transform
 from recmart.steps.step import Input, Step, catalogue_input, register
-from recmart.tables import INTERACTION_FEATURES, INTERACTION_MATRIX, INTERACTION_SCORES, ITEM_FEATURES, USER_FEATURES
+from recmart.tables import (
+    INTERACTION_FEATURES,
+    INTERACTION_MATRIX,
+    INTERACTION_SCORES,
+    ITEM_FEATURES,
+    USER_FEATURES,
+)
 
 WINDOW_DAYS = 30
 HORIZONS = (1, 7, 30)

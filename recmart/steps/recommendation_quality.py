@@ -42,8 +42,8 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Iterable, Mapping
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -54,7 +54,13 @@ from recmart.realtime.history import HistoryEvent
 from recmart.realtime.loader import group_neighbours, group_trending, product_infos
 from recmart.recsources.snapshot import SourceSettings, build_sources
 from recmart.recsources.tables import Sessions, sessions_from_clicks
-from recmart.recsources.window import CLICK_EVENTS, WindowClicks, dataset, newest_clicks, read_window_clicks
+from recmart.recsources.window import (
+    CLICK_EVENTS,
+    WindowClicks,
+    dataset,
+    newest_clicks,
+    read_window_clicks,
+)
 from recmart.resources.lake import Lake
 from recmart.tables import CLEANED_EVENTS
 
@@ -215,7 +221,7 @@ def users_events(datasets, users: list[str]) -> dict[str, list[HistoryEvent]]:
             for eid, kind, user, pid, t in zip(batch.column("event_id").to_pylist(),
                                                batch.column("event_type").to_pylist(),
                                                batch.column("user_id").to_pylist(),
-                                               batch.column("product_id").to_pylist(), micros):
+                                               batch.column("product_id").to_pylist(), micros, strict=True):
                 by_user.setdefault(user, []).append(HistoryEvent(eid, kind, pid, t))
     return _sorted(by_user)
 

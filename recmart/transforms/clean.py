@@ -111,7 +111,10 @@ def clean_day(
     # straight through and only the others are aggregated by event_id: aggregating every
     # record sorted the whole day and was most of this step's time.
     columns = CLEANED_EVENTS.column_names
-    valid = lambda df: _valid(_judged(df, day, max_late_days, future_skew_minutes), pii_salt)
+
+    def valid(df):
+        return _valid(_judged(df, day, max_late_days, future_skew_minutes), pii_salt)
+
     repeated = _repeated_ids(raw)
     if repeated is None:  # retries beyond all reason: aggregate every record
         cleaned = _first_copies(valid(raw)).select(*columns)

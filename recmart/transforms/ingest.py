@@ -83,7 +83,7 @@ def landed_lines(spark, files: list[str], damaged: Collection[str] = ()) -> Data
     names = [f.rstrip("/").rsplit("/", 1)[-1] for f in files]
     if len(set(names)) != len(names):
         return with_file_columns(text.drop("_file_name"))
-    per_file = spark.createDataFrame(list(zip(names, files)), "_file_name string, _uri string").select(
+    per_file = spark.createDataFrame(list(zip(names, files, strict=True)), "_file_name string, _uri string").select(
         "_file_name", *(c.alias(f"_{n}") for n, c in file_columns(F.col("_uri")).items())
     )
     per_line = file_columns(F.col("file_uri"))

@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable, Iterable
 from importlib import resources
-from typing import Callable, Iterable
 from urllib.parse import parse_qs, quote, unquote_to_bytes, urlsplit
 
 from recmart.realtime.store import RecommendationStore

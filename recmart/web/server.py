@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import sys
 import threading
-from typing import Callable, Iterable
+from collections.abc import Callable, Iterable
 
 from waitress import wasyncore
 from waitress.server import BaseWSGIServer, create_server

@@ -23,7 +23,11 @@ from recmart.aws.glue_catalog import CatalogError, GlueCatalog
 from recmart.resources.lake import LocalLake
 from recmart.resources.sql import DuckDBLakeSql, LakeSql
 from recmart.tables import (
-    CLEANED_EVENTS, INTERACTION_MATRIX, QUARANTINED_EVENTS, RAW_CLICKSTREAM, RAW_PRODUCTS,
+    CLEANED_EVENTS,
+    INTERACTION_MATRIX,
+    QUARANTINED_EVENTS,
+    RAW_CLICKSTREAM,
+    RAW_PRODUCTS,
 )
 
 REGION = "us-east-1"

@@ -21,7 +21,11 @@ from recmart.aws import feature_store as sm_module
 from recmart.aws.feature_store import SageMakerFeatureStore, backoff_delay
 from recmart.features.groups import FEATURE_GROUPS, INTERACTION_GROUP, ITEM_GROUP, USER_GROUP
 from recmart.resources.feature_store import (
-    FeatureIngestionError, FeatureStore, FeatureStoreError, IngestionReport, LocalFeatureStore,
+    FeatureIngestionError,
+    FeatureStore,
+    FeatureStoreError,
+    IngestionReport,
+    LocalFeatureStore,
 )
 from recmart.resources.lake import LocalLake
 

@@ -15,7 +15,11 @@ from moto.core import DEFAULT_ACCOUNT_ID
 
 from recmart import names
 from recmart.automation.monitoring import (
-    MONITORING_SENSORS, failed_check_alerts, run_failure_alerts, run_metrics, run_success_metrics,
+    MONITORING_SENSORS,
+    failed_check_alerts,
+    run_failure_alerts,
+    run_metrics,
+    run_success_metrics,
 )
 from recmart.aws.monitoring import CloudWatchRunMetrics, SnsAlerts, sns_subject
 from recmart.resources.alerts import Alerts, LogAlerts

@@ -176,7 +176,11 @@ def test_production_instance_runs_a_job_on_postgres_with_s3_compute_logs(
     import psycopg2
     from dagster import DagsterInstance
     from dagster_aws.s3.compute_log_manager import S3ComputeLogManager
-    from dagster_postgres import PostgresEventLogStorage, PostgresRunStorage, PostgresScheduleStorage
+    from dagster_postgres import (
+        PostgresEventLogStorage,
+        PostgresRunStorage,
+        PostgresScheduleStorage,
+    )
 
     url = urlsplit(postgres_url)
     # moto's server shares its in-process state with other tests' mocks: a bucket of our own.

@@ -15,8 +15,14 @@ from recmart.engine import duckdb as duck_engine
 from recmart.engine import spark as spark_engine
 from recmart.steps import REGISTRY
 from recmart.tables import (
-    CLEANED_EVENTS, DAILY_SALES, FASHION_TRENDS, INTERACTION_MATRIX, INTERACTION_SCORES, RAW_PRODUCTS,
-    RAW_TRANSACTIONS, TRENDING_PRODUCTS,
+    CLEANED_EVENTS,
+    DAILY_SALES,
+    FASHION_TRENDS,
+    INTERACTION_MATRIX,
+    INTERACTION_SCORES,
+    RAW_PRODUCTS,
+    RAW_TRANSACTIONS,
+    TRENDING_PRODUCTS,
 )
 from recmart.transforms.scores import ScoreSettings
 from recmart.transforms.trends import TrendSettings

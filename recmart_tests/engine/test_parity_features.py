@@ -88,7 +88,12 @@ def _inputs(tmp_path: Path) -> dict:
 def _old_transform(spark, inputs: dict, folder: Path, settings: FeatureSettings) -> dict[str, str]:
     """The PySpark transform as the old job ran it: the window's matrices, the day's scores and
     the newest catalogue snapshot up to the day (what `catalogue_location` picked)."""
-    from recmart.transforms.features import interaction_features, item_features, user_features, window_rows
+    from recmart.transforms.features import (
+        interaction_features,
+        item_features,
+        user_features,
+        window_rows,
+    )
     from recmart.transforms.io import read_partitions, write_partition
     from recmart.transforms.trends import TrendSettings
 
@@ -116,7 +121,7 @@ def rows_by(folder: str, key: str) -> dict:
     con.execute("SET TimeZone = 'UTC'")
     cur = con.execute(f"SELECT * FROM read_parquet('{folder}/*.parquet')")
     names = [d[0] for d in cur.description]
-    return {r[names.index(key)]: dict(zip(names, r)) for r in cur.fetchall()}
+    return {r[names.index(key)]: dict(zip(names, r, strict=True)) for r in cur.fetchall()}
 
 
 @pytest.mark.parametrize("settings", [FeatureSettings(), CUSTOM], ids=["defaults", "custom"])

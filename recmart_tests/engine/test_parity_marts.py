@@ -15,10 +15,11 @@ import pytest
 from recmart.steps import REGISTRY
 from recmart.steps.item_neighbours import NeighbourSettings
 from recmart.tables import (
-    INTERACTION_MATRIX, INTERACTION_SCORES, ITEM_NEIGHBOURS, RAW_PRODUCTS, TRENDING_PRODUCTS,
+    INTERACTION_SCORES,
+    ITEM_NEIGHBOURS,
 )
 from recmart_tests.engine.parity import assert_same_rows
-from recmart_tests.engine.test_parity import DAY, matrix_row, product, run_both, t, write
+from recmart_tests.engine.test_parity import DAY, run_both, t, write
 
 DAY_BEFORE = (dt.date.fromisoformat(DAY) - dt.timedelta(days=1)).isoformat()
 
@@ -90,7 +91,12 @@ def test_item_neighbours_same_rows_on_both_engines_and_as_the_pyspark_transform(
     if not _old_max_by_k_runs():
         return
     from recmart.transforms.io import read_partitions, write_partition
-    from recmart.transforms.neighbours import item_neighbours, pair_counts, product_index, user_top_items
+    from recmart.transforms.neighbours import (
+        item_neighbours,
+        pair_counts,
+        product_index,
+        user_top_items,
+    )
 
     scores = read_partitions(spark, INTERACTION_SCORES, inputs["interaction_scores"][1])
     old = str(tmp_path / "pyspark")
@@ -104,7 +110,7 @@ def test_item_neighbours_by_hand(spark, tmp_path):
     step = REGISTRY["item_neighbours"]
     inputs = _neighbours_inputs(tmp_path, SCORES)
     runs = {}
-    for name, settings in zip(("defaults", "n3", "min2"), NEIGHBOUR_SETTINGS):
+    for name, settings in zip(("defaults", "n3", "min2"), NEIGHBOUR_SETTINGS, strict=True):
         folders, metrics = run_both(spark, tmp_path / name, step, inputs, settings)
         got = {(r[0], r[1]): r[2:] for r in rows_of(folders["duckdb"]["item_neighbours"])}
         runs[name] = got, metrics["duckdb"]

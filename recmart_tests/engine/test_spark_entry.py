@@ -2,8 +2,7 @@
 
 import pytest
 
-from recmart.steps import REGISTRY
-from recmart.steps import spark_job
+from recmart.steps import REGISTRY, spark_job
 
 
 def test_every_declared_step_and_landing_is_a_spark_step():

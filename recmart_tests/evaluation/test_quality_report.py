@@ -17,15 +17,15 @@ from click.testing import CliRunner
 
 from recmart.assets.marts.checks import served_blend_beats_popularity
 from recmart.evaluation.cli import evaluate_command
+from recmart.realtime.history import HistoryEvent, UserHistory
 from recmart.realtime.loader import load_snapshot
 from recmart.realtime.scoring import recommend
-from recmart.realtime.history import HistoryEvent, UserHistory
 from recmart.realtime.store.base import POPULAR
 from recmart.realtime.store.sqlite import SqliteStore
 from recmart.resources.lake import LocalLake
 from recmart.resources.sql import DuckDBLakeSql
-from recmart.tables import ITEM_NEIGHBOURS, RECOMMENDATION_QUALITY
 from recmart.steps.recommendation_quality import QualitySettings, judge_day, report_rows
+from recmart.tables import ITEM_NEIGHBOURS, RECOMMENDATION_QUALITY
 
 T0 = dt.datetime(2026, 11, 20, tzinfo=dt.timezone.utc)
 
@@ -139,7 +139,7 @@ def test_the_report_equals_recmart_evaluate_on_the_same_clicks(tmp_path):
     evaluated = json.loads((tmp_path / "out" / "results.json").read_text())
     assert [(r["recommender"], r["scope"]) for r in evaluated] == [(r["recommender"], r["scope"]) for r in report]
     assert min(r["positions"] for r in report) > 100
-    for got, want in zip(report, evaluated):
+    for got, want in zip(report, evaluated, strict=True):
         assert got["positions"] == want["positions"]
         for k in ("hr_at_10", "hr_at_20", "mrr_at_20", "ndcg_at_20", "coverage", "popularity_bias"):
             # Sums over the same positions in another order of users: equal to the last bits but one.

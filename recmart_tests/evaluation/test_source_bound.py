@@ -23,7 +23,13 @@ from recmart.recsources.window import newest_clicks, read_window_clicks
 from recmart.resources.lake import LocalLake
 from recmart.resources.recommendation_store import RecommendationStoreResource
 from recmart.steps.recommendation_quality import (
-    EVENT_COLUMNS, QualitySettings, judge_day, judge_lake_day, report_rows, snapshot_sources, source_clicks,
+    EVENT_COLUMNS,
+    QualitySettings,
+    judge_day,
+    judge_lake_day,
+    report_rows,
+    snapshot_sources,
+    source_clicks,
     window_sources,
 )
 from recmart.tables import CLEANED_EVENTS, ITEM_NEIGHBOURS, TRENDING_PRODUCTS

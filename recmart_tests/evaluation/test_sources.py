@@ -7,8 +7,13 @@ import math
 import pytest
 
 from recmart.recsources.blend import BlendSettings, blend, seeds
-from recmart.recsources.tables import (completed, popularity, session_neighbours, sequential_rules,
-                                      sessions_from_clicks)
+from recmart.recsources.tables import (
+    completed,
+    popularity,
+    sequential_rules,
+    session_neighbours,
+    sessions_from_clicks,
+)
 
 DAY = 86400.0
 

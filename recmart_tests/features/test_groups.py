@@ -14,7 +14,13 @@ from click.testing import CliRunner
 from recmart import names
 from recmart.features.cli import feature_groups
 from recmart.features.groups import (
-    FEATURE_GROUPS, INTERACTION_GROUP, ITEM_GROUP, USER_GROUP, FeatureGroupDef, group, terraform_variables,
+    FEATURE_GROUPS,
+    INTERACTION_GROUP,
+    ITEM_GROUP,
+    USER_GROUP,
+    FeatureGroupDef,
+    group,
+    terraform_variables,
 )
 from recmart.tables import TABLES, USER_FEATURES
 

@@ -13,13 +13,16 @@ import pyarrow.parquet as pq
 import pytest
 
 from recmart.assets.features.checks import (
-    event_times_are_day_end, interaction_features_reconcile, item_features_reconcile, user_features_reconcile,
+    event_times_are_day_end,
+    interaction_features_reconcile,
+    item_features_reconcile,
+    user_features_reconcile,
 )
 from recmart.assets.features.feature_rows import feature_rows
 from recmart.assets.marts.checks import sales_reconcile
 from recmart.definitions import build_definitions
 from recmart.resources.lake import LocalLake
-from recmart.resources.sql import DuckDBLakeSql, LakeSql, duckdb_connection
+from recmart.resources.sql import DuckDBLakeSql, duckdb_connection
 from recmart.sample.seed import seed_sample
 from recmart.tables import TABLES, USER_FEATURES
 from recmart_tests.local_resources import local_test_resources

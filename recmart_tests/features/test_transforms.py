@@ -11,10 +11,20 @@ import pytest
 from recmart.tables import INTERACTION_MATRIX, INTERACTION_SCORES, RAW_PRODUCTS, RAW_TRANSACTIONS
 from recmart.transforms.features import interaction_features, item_features, user_features
 from recmart.transforms.neighbours import (
-    NeighbourSettings, user_top_items, item_neighbours, neighbours_from_items, pair_counts, product_index,
+    NeighbourSettings,
+    item_neighbours,
+    neighbours_from_items,
+    pair_counts,
+    product_index,
+    user_top_items,
 )
 from recmart.transforms.sales import daily_sales
-from recmart.transforms.trends import TrendSettings, fashion_trends, product_trends, trending_products
+from recmart.transforms.trends import (
+    TrendSettings,
+    fashion_trends,
+    product_trends,
+    trending_products,
+)
 
 D = dt.date(2026, 11, 20)
 

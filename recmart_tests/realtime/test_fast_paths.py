@@ -13,9 +13,21 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from recmart.realtime.history import HistoryEvent, HistoryLimits, Purchase, UserHistory, merge_history
+from recmart.realtime.history import (
+    HistoryEvent,
+    HistoryLimits,
+    Purchase,
+    UserHistory,
+    merge_history,
+)
 from recmart.realtime.jsontext import loads
-from recmart.realtime.scoring import ScoringSettings, recommend, seed_weights, trending_scopes, trending_scopes_of
+from recmart.realtime.scoring import (
+    ScoringSettings,
+    recommend,
+    seed_weights,
+    trending_scopes,
+    trending_scopes_of,
+)
 from recmart.realtime.store.base import ItemInfo
 from recmart.realtime.store.snapshot import item_document, parse_item_document
 from recmart.realtime.store.sqlite import recommendations_json

@@ -20,7 +20,15 @@ from recmart.realtime.kinesis import Shard, batch_event
 from recmart.realtime.loader import load_snapshot
 from recmart.realtime.timeutil import FUTURE_SKEW_MINUTES, parse_iso_with_zone
 
-from .factories import ARRIVAL, at, click, kinesis_batch, neighbour_rows, product_rows, trending_rows
+from .factories import (
+    ARRIVAL,
+    at,
+    click,
+    kinesis_batch,
+    neighbour_rows,
+    product_rows,
+    trending_rows,
+)
 
 N = 60
 

@@ -94,13 +94,13 @@ def test_the_blend_serves_the_sums_of_the_separate_rows_up_to_float_order():
     blends = blend_sources(tables)
     separate = {pid: ItemInfo(pid, sources={s: tuple(t[pid]) for s, t in tables.items() if pid in t}) for pid in products}
     blended = {pid: ItemInfo(pid, blend=blends[pid]) for pid in products if pid in blends}
-    for u in range(200):
+    for _ in range(200):
         events = tuple(HistoryEvent(f"e{i}", "view", rng.choice(products), 1_800_000_000_000_000 + i * 30_000_000)
                        for i in range(rng.choice([1, 3, 10, 30])))
         history = UserHistory("u", events)
         a, b = recommend(history, separate, {}), recommend(history, blended, {})
         assert len(a) == len(b)
-        assert all(math.isclose(x["score"], y["score"], rel_tol=1e-12) for x, y in zip(a, b))
+        assert all(math.isclose(x["score"], y["score"], rel_tol=1e-12) for x, y in zip(a, b, strict=True))
 
 
 def test_the_evaluation_judges_the_rows_the_store_holds(sqlite_store):

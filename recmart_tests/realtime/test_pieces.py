@@ -14,7 +14,13 @@ from recmart.realtime.dead_letters import (
     SqsDeadLetters,
     open_dead_letters,
 )
-from recmart.realtime.history import HistoryEvent, HistoryLimits, Purchase, UserHistory, merge_history
+from recmart.realtime.history import (
+    HistoryEvent,
+    HistoryLimits,
+    Purchase,
+    UserHistory,
+    merge_history,
+)
 from recmart.realtime.kinesis import encode
 from recmart.realtime.store import open_store
 from recmart.realtime.store.snapshot import Slots, plan_load, visible

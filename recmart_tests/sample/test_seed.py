@@ -14,7 +14,15 @@ from recmart.sample.render import MALFORMED_KINDS
 from recmart.sample.seed import StoreNotEmpty, seed_sample
 from recmart.source.schema import order_items, orders, products, users
 from recmart.tables import CLICK_FIELDS, EVENT_TYPES
-from recmart_tests.sample.conftest import ARGS, DAYS, EVENTS_PER_DAY, START, event_time, problem, read_landing
+from recmart_tests.sample.conftest import (
+    ARGS,
+    DAYS,
+    EVENTS_PER_DAY,
+    START,
+    event_time,
+    problem,
+    read_landing,
+)
 
 OPTIONAL_TEXT = ("device", "page_url", "referrer", "user_agent", "ip")
 

@@ -68,7 +68,7 @@ def test_malformed_and_retried_clicks_on_request(seeded):
 
 def test_users_keep_a_taste_that_recommendations_can_find(seeded):
     store = store_of(seeded[1])
-    group = {pid: (g, a) for pid, g, a in zip(store.product_ids, store.product_gender, store.product_article_type)}
+    group = {pid: (g, a) for pid, g, a in zip(store.product_ids, store.product_gender, store.product_article_type, strict=True)}
     start = dt.datetime(2030, 1, 1, tzinfo=UTC)
     per_user: dict[str, Counter] = defaultdict(Counter)
     for click in simulate_clicks(store, start, start + dt.timedelta(days=1), 20_000, seed=SEED):

@@ -8,7 +8,14 @@ import numpy as np
 import pyarrow as pa
 
 from recmart.sample.clickstream import TimeOrder
-from recmart.sample.sessions import _HOURLY_P, DAY_MS, MAX_BLOCK_EVENTS, WINDOW_MS, block_ms, plan_day
+from recmart.sample.sessions import (
+    _HOURLY_P,
+    DAY_MS,
+    MAX_BLOCK_EVENTS,
+    WINDOW_MS,
+    block_ms,
+    plan_day,
+)
 
 
 def test_blocks_stay_small_at_any_rate():

@@ -11,7 +11,12 @@ import pytest
 import sqlalchemy as sa
 
 from recmart.source.database import SourceError, open_engine
-from recmart.source.export import export_products, export_transactions, export_users, purchase_totals
+from recmart.source.export import (
+    export_products,
+    export_transactions,
+    export_users,
+    purchase_totals,
+)
 from recmart.source.schema import order_items, orders, products, users
 from recmart.tables import RAW_PRODUCTS, RAW_TRANSACTIONS, RAW_USERS
 
@@ -120,7 +125,7 @@ def test_batches_never_exceed_batch_rows(engine):
     sizes, keys = [], []
     for batch in export_transactions(engine, DAY, batch_rows=777):
         sizes.append(batch.num_rows)
-        keys += list(zip(batch["order_id"].to_pylist(), batch["line_no"].to_pylist()))
+        keys += list(zip(batch["order_id"].to_pylist(), batch["line_no"].to_pylist(), strict=True))
     assert max(sizes) <= 777 and sum(sizes) == 3000 and len(sizes) == 4
     assert keys == sorted(keys)
     with pytest.raises(ValueError, match="batch_rows"):

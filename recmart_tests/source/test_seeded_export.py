@@ -10,7 +10,12 @@ import pytest
 import sqlalchemy as sa
 
 from recmart.sample.seed import seed_sample
-from recmart.source.export import export_products, export_transactions, export_users, purchase_totals
+from recmart.source.export import (
+    export_products,
+    export_transactions,
+    export_users,
+    purchase_totals,
+)
 
 START = dt.date(2024, 6, 1)
 

@@ -149,7 +149,7 @@ def test_head_sends_the_headers_of_get_and_no_body(server_url, path):
     _, get_headers, get_body = get(f"{server_url}{path}")
     # Two HEADs then a GET on one connection: any body after a HEAD would corrupt the next response.
     request = (f"HEAD {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n" * 2
-               + f"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n").encode()
+               + "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n").encode()
     received = exchange(port, request)
     first, rest = received.split(b"\r\n\r\n", 1)
     assert f"content-length: {len(get_body)}".encode() in first.lower()

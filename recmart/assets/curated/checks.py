@@ -81,8 +81,8 @@ def matrix_matches_events(sql: LakeSql, day: str) -> dg.AssetCheckResult:
         f"FROM curated_cleaned_events WHERE {_on(day)} AND user_id IS NOT NULL"
     )[1][0]
     names = ("views", "add_to_carts", "remove_from_carts")
-    meta = {f"matrix/{n}": int(a) for n, a in zip(names, m)} | {f"events/{n}": int(b) for n, b in zip(names, e)}
-    diff = {n: int(a) - int(b) for n, a, b in zip(names, m, e) if int(a) != int(b)}
+    meta = {f"matrix/{n}": int(a) for n, a in zip(names, m, strict=True)} | {f"events/{n}": int(b) for n, b in zip(names, e, strict=True)}
+    diff = {n: int(a) - int(b) for n, a, b in zip(names, m, e, strict=True) if int(a) != int(b)}
     if not diff and not any(int(b) for b in e):
         return nothing_judged("curated_cleaned_events", day, "no event of an identified user", meta)
     return _result(not diff, meta, f"matrix differs from cleaned events: {diff}")

@@ -1,7 +1,11 @@
 """Marts: item neighbours, trending products, fashion trends, daily sales, recommendation quality."""
 
 from recmart.assets.marts.checks import (
-    bind, fashion_trends_well_formed, served_blend_beats_popularity, neighbours_well_formed, sales_reconcile,
+    bind,
+    fashion_trends_well_formed,
+    neighbours_well_formed,
+    sales_reconcile,
+    served_blend_beats_popularity,
     trending_well_formed,
 )
 from recmart.assets.marts.daily_sales import daily_sales

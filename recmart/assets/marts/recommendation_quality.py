@@ -15,9 +15,14 @@ import pyarrow as pa
 
 from recmart.assets.steps import table_metadata, write_arrow_partition
 from recmart.partitions import DAILY
-from recmart.resources.lake import Lake
 from recmart.recsources.snapshot import SourceSettings
-from recmart.steps.recommendation_quality import QualitySettings, figures, judge_lake_day, report_rows
+from recmart.resources.lake import Lake
+from recmart.steps.recommendation_quality import (
+    QualitySettings,
+    figures,
+    judge_lake_day,
+    report_rows,
+)
 from recmart.steps.step import CATALOGUE_LOOKBACK_DAYS
 from recmart.tables import ITEM_NEIGHBOURS, RAW_PRODUCTS, RECOMMENDATION_QUALITY, TRENDING_PRODUCTS
 

@@ -29,7 +29,7 @@ def landed_vs_raw(lake: Lake, sql: LakeSql, day: str) -> dg.AssetCheckResult:
     keys = [f.key for f in lake.landed_files(day)]
     # Threads: zlib inflates without holding the GIL, so the files are counted on every core.
     with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
-        counted = dict(zip(keys, pool.map(lambda key: count_records(fs, f"{root}/{key}"), keys)))
+        counted = dict(zip(keys, pool.map(lambda key: count_records(fs, f"{root}/{key}"), keys), strict=True))
     damaged = {key: why for key, (_, why) in counted.items() if why}
     landed = sum(n for key, (n, why) in counted.items() if not why)
     where = f"arrival_date = DATE '{day}'"

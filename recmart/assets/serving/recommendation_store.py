@@ -14,9 +14,9 @@ import dagster as dg
 
 from recmart.partitions import DAILY
 from recmart.realtime.loader import load_snapshot
+from recmart.recsources.snapshot import SourceSettings
 from recmart.resources.lake import Lake
 from recmart.resources.recommendation_store import RecommendationStoreResource
-from recmart.recsources.snapshot import SourceSettings
 from recmart.steps.recommendation_quality import QualitySettings, window_sources
 from recmart.tables import ITEM_NEIGHBOURS, RAW_PRODUCTS, TRENDING_PRODUCTS
 

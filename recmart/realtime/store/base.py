@@ -23,11 +23,17 @@ import functools
 import time
 import uuid
 from abc import ABC, abstractmethod
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Iterable, Mapping, Sequence
 
-from recmart.realtime.history import HistoryEvent, HistoryLimits, Purchase, UserHistory, merge_history
+from recmart.realtime.history import (
+    HistoryEvent,
+    HistoryLimits,
+    Purchase,
+    UserHistory,
+    merge_history,
+)
 from recmart.realtime.store import snapshot as snap
 
 ITEMS = "items"  # slot kind: one record per product
@@ -298,7 +304,7 @@ class RecommendationStore(ABC):
         itself, so this is a no-op there; a store without its own TTL overrides it."""
         return 0
 
-    def close(self) -> None:
+    def close(self) -> None:  # noqa: B027 - optional: a store without connections has nothing to do
         """Release connections."""
 
     def __enter__(self):

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import random
 import time
+from collections.abc import Iterable, Mapping, Sequence
 from contextlib import contextmanager
-from typing import Iterable, Mapping, Sequence
 
 import boto3
 from botocore.config import Config

@@ -23,9 +23,9 @@ single current-generation pointer. So:
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from operator import itemgetter
-from typing import Mapping
 
 from recmart.realtime.jsontext import loads
 
@@ -138,7 +138,7 @@ def trending_document(entries: list[tuple[str, float]]) -> str:
 
 def _pairs(rows: list) -> tuple[tuple[str, float], ...]:
     # (n[0], n[1]) of each pair, zipped in C: a warm Lambda parses every product it meets.
-    return tuple(zip(map(_FIRST, rows), map(_SECOND, rows)))
+    return tuple(zip(map(_FIRST, rows), map(_SECOND, rows), strict=True))
 
 
 def parse_item_document(doc: str) -> tuple[tuple[tuple[str, float], ...], str | None, str | None,

@@ -12,9 +12,9 @@ import math
 import sqlite3
 import threading
 import time
+from collections.abc import Iterable, Mapping, Sequence
 from json.encoder import encode_basestring_ascii as _str  # json.dumps's own str encoder
 from pathlib import Path
-from typing import Iterable, Mapping, Sequence
 
 from recmart.realtime.history import UserHistory
 from recmart.realtime.store import snapshot as snap
@@ -213,10 +213,10 @@ class SqliteStore(RecommendationStore):
         rows = [(k, s.g1, s.d1, s.g0, s.d0) for k, s in puts.items()]
         for i in range(0, len(rows), _WRITE_BATCH):
             batch = rows[i : i + _WRITE_BATCH]
-            self._run(lambda db: db.executemany(f"INSERT OR REPLACE INTO {table} VALUES (?, ?, ?, ?, ?)", batch))
+            self._run(lambda db, batch=batch: db.executemany(f"INSERT OR REPLACE INTO {table} VALUES (?, ?, ?, ?, ?)", batch))
         for i in range(0, len(deletes), _WRITE_BATCH):
             batch = [(k,) for k in deletes[i : i + _WRITE_BATCH]]
-            self._run(lambda db: db.executemany(f"DELETE FROM {table} WHERE {key} = ?", batch))
+            self._run(lambda db, batch=batch: db.executemany(f"DELETE FROM {table} WHERE {key} = ?", batch))
 
     def _switch_snapshot(self, expected: Snapshot | None, new: Snapshot) -> None:
         def switch(db: sqlite3.Connection) -> None:
