@@ -23,9 +23,12 @@ from abc import ABC, abstractmethod
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from json.encoder import encode_basestring_ascii
 from pathlib import Path
 
 import dagster as dg
+import pyarrow as pa
+import pyarrow.compute as pc
 from pydantic import Field
 
 from recmart.config import LOCAL_STATE
@@ -103,6 +106,11 @@ class FeatureStore(dg.ConfigurableResource, ABC):
         Returns the report when every record was written; raises FeatureIngestionError (with
         the report) when any was not.
         """
+
+    def put_batches(self, group: FeatureGroupDef, batches: Iterable[pa.RecordBatch]) -> IngestionReport:
+        """`put_records` of Arrow batches of the group table's columns (what the lake holds);
+        a store that can take columns whole overrides this."""
+        return self.put_records(group, (row for batch in batches for row in batch.to_pylist()))
 
     @abstractmethod
     def get_record(self, group: FeatureGroupDef, record_identifier: str) -> dict[str, str] | None:
@@ -254,6 +262,27 @@ class LocalFeatureStore(FeatureStore):
             raise FeatureIngestionError(report)
         return report
 
+    def put_batches(self, group: FeatureGroupDef, batches: Iterable[pa.RecordBatch]) -> IngestionReport:
+        """The records of whole Arrow batches, spelt column by column (`_column_text`) instead of
+        row by row: the same stored text as `put_records` of the same rows, several times faster."""
+        report = IngestionReport(group.name)
+        started = time.monotonic()
+        con = self._connect()
+        try:
+            if con.execute("SELECT 1 FROM feature_groups WHERE name = ?", (group.name,)).fetchone() is None:
+                raise FeatureStoreError(f"feature group {group.name} does not exist: create it with ensure_groups")
+            now = dt.datetime.now(dt.timezone.utc).isoformat()
+            for batch in batches:
+                pending = _batch_records(group, batch, now, report)
+                for i in range(0, len(pending), self.batch_rows):
+                    report.written += self._write(con, pending[i : i + self.batch_rows])
+        finally:
+            con.close()
+        report.seconds = time.monotonic() - started
+        if report.failed:
+            raise FeatureIngestionError(report)
+        return report
+
     @staticmethod
     def _write(con: sqlite3.Connection, pending: list[tuple]) -> int:
         """Write the pending records in one transaction; how many were accepted (an older
@@ -275,3 +304,50 @@ class LocalFeatureStore(FeatureStore):
         finally:
             con.close()
         return json.loads(found[0]) if found else None
+
+
+# ---- the local store's columnar path --------------------------------------------------------------
+def _column_text(column: pa.Array, type_: str) -> pa.Array:
+    """A column's values as `feature_value` spells them (null for null), computed per column."""
+    if type_ == "timestamp":  # whole seconds, UTC, as "%Y-%m-%dT%H:%M:%SZ"
+        seconds = pc.cast(column, pa.timestamp("s", tz="UTC" if column.type.tz else None), safe=False)
+        return pc.strftime(seconds, format="%Y-%m-%dT%H:%M:%SZ")
+    if type_ == "bool":
+        return pc.if_else(column, "1", "0")
+    if type_ in ("string", "int32", "int64", "date", "money"):
+        # Arrow's text of these is Python's: str(int), date.isoformat(), format(Decimal, "f").
+        return pc.cast(column, pa.string())
+    # Floats: Python's repr (Arrow spells 100.0 as "100").
+    return pa.array([None if v is None else str(v) for v in column.to_pylist()], pa.string())
+
+
+def _json_member(name: str, text: pa.Array, type_: str) -> pa.Array:
+    """`"name": "text"` per row as json.dumps writes it (ASCII), null where the value is null."""
+    if type_ == "string":  # only free text needs escaping; the others' text is plain ASCII
+        quoted = pa.array([None if v is None else encode_basestring_ascii(v) for v in text.to_pylist()], pa.string())
+    else:
+        quoted = pc.binary_join_element_wise('"', text, '"', "")
+    return pc.binary_join_element_wise(encode_basestring_ascii(name) + ": ", quoted, "")
+
+
+def _batch_records(group: FeatureGroupDef, batch: pa.RecordBatch, now: str, report: IngestionReport) -> list[tuple]:
+    """The rows of `batch` for `_UPSERT`, their records the text `json.dumps(values,
+    sort_keys=True)` gives; a row without an identifier or event time is counted failed
+    (ValidationError), as `put_records` counts it."""
+    types = {c.name: c.type for c in group.table.columns}
+    texts = {n: _column_text(batch.column(n), types[n]) for n in types}
+    members = [_json_member(n, texts[n], types[n]) for n in sorted(types)]  # sort_keys order
+    records = pc.binary_join_element_wise("{", pc.binary_join_element_wise(*members, ", ", null_handling="skip"), "}", "")
+    times = batch.column(group.event_time_feature)
+    if types[group.event_time_feature] == "timestamp":
+        times = pc.cast(pc.cast(times, pa.timestamp("s", tz=times.type.tz), safe=False), pa.int64())
+    epochs = pc.cast(times, pa.float64())
+    ids = texts[group.record_identifier]
+    usable = pc.and_(pc.fill_null(pc.not_equal(ids, ""), False), pc.is_valid(epochs))
+    report.records += batch.num_rows
+    if not pc.all(usable).as_py():
+        for identifier in pc.filter(ids, pc.invert(usable)).to_pylist():
+            report.fail("ValidationError", identifier)
+        ids, epochs, records = (pc.filter(a, usable) for a in (ids, epochs, records))
+    name = group.name
+    return [(name, i, e, r, now) for i, e, r in zip(ids.to_pylist(), epochs.to_pylist(), records.to_pylist(), strict=True)]

@@ -21,8 +21,8 @@ from recmart.resources.lake import Lake
 READ_BATCH_ROWS = 10_000
 
 
-def partition_rows(lake: Lake, group: FeatureGroupDef, day: str):
-    """The rows of the group table's partition of `day`, as dicts, read a batch at a time."""
+def partition_batches(lake: Lake, group: FeatureGroupDef, day: str):
+    """The group table's partition of `day`, as Arrow batches of its columns."""
     location = lake.partition_location(group.table, day)
     if location is None:
         raise dg.Failure(
@@ -31,8 +31,7 @@ def partition_rows(lake: Lake, group: FeatureGroupDef, day: str):
         )
     fs, _ = lake.filesystem()
     dataset = pads.dataset(lake.fs_path(location), filesystem=fs, format="parquet", schema=group.table.arrow_schema())
-    for batch in dataset.to_batches(columns=group.table.column_names, batch_size=READ_BATCH_ROWS):
-        yield from batch.to_pylist()
+    yield from dataset.to_batches(columns=group.table.column_names, batch_size=READ_BATCH_ROWS)
 
 
 @dg.asset(
@@ -55,7 +54,7 @@ def feature_store_ingestion(
     written = 0
     for group in groups:
         try:
-            report = feature_store.put_records(group, partition_rows(lake, group, day))
+            report = feature_store.put_batches(group, partition_batches(lake, group, day))
         except FeatureIngestionError as exc:
             report = exc.report
             failed.append(report)
