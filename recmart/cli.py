@@ -11,14 +11,25 @@ from pathlib import Path
 
 import click
 
-from recmart.config import LOCAL_STATE, SettingError, load_settings
+from recmart.config import LOCAL_STATE, SettingError, command_settings, get_settings
 
-# Commands that live with their domain, loaded on first use so `recmart --help` stays fast.
+
+def _stream_command() -> click.Command:
+    """`recmart stream`: the real-time path (recmart.realtime) fed the sample store's clicks
+    (recmart.sample), composed here so that neither package imports the other."""
+    from recmart.realtime.cli import stream_command
+    from recmart.sample.cli import click_source
+
+    return stream_command(click_source)
+
+
+# Commands that live with their domain, loaded on first use so `recmart --help` stays fast:
+# (module, attribute) of the command, or a function that makes it from more than one domain.
 _DOMAIN_COMMANDS = {
     "seed": ("recmart.sample.cli", "seed_command"),
-    "stream": ("recmart.realtime.cli", "stream"),
-    "recs": ("recmart.realtime.cli", "recs"),
-    "serve": ("recmart.realtime.cli", "serve"),
+    "stream": _stream_command,
+    "recs": ("recmart.web.cli", "recs"),
+    "serve": ("recmart.web.cli", "serve"),
     "feature-groups": ("recmart.features.cli", "feature_groups"),
     "evaluate": ("recmart.evaluation.cli", "evaluate_command"),
 }
@@ -30,16 +41,22 @@ class _Commands(click.Group):
 
     def get_command(self, ctx, name):
         if name in _DOMAIN_COMMANDS:
-            module, attr = _DOMAIN_COMMANDS[name]
+            target = _DOMAIN_COMMANDS[name]
+            if callable(target):
+                return target()
+            module, attr = target
             return getattr(importlib.import_module(module), attr)
         return super().get_command(ctx, name)
 
 
 @click.group(cls=_Commands)
-def main() -> None:
+@click.pass_context
+def main(ctx: click.Context) -> None:
     """recmart: a recommendation data mart for an online clothing store."""
     try:
-        load_settings()
+        # The command's one read of the settings: the code location, when a command loads it
+        # (`recmart materialize`, `recmart demo`), gets this same object from get_settings.
+        ctx.obj = get_settings()
     except SettingError as exc:
         raise click.UsageError(str(exc)) from None
 
@@ -51,7 +68,7 @@ def sql(query: str, max_rows: int) -> None:
     """Run SQL (DuckDB) over the lake; every table is a view named <layer>_<table>."""
     from recmart.resources.sql import duckdb_connection
 
-    con = duckdb_connection(str(Path(load_settings().lake).absolute()))
+    con = duckdb_connection(str(Path(command_settings().lake).absolute()))
     try:
         con.sql(query).show(max_rows=max_rows, max_width=200)
     except Exception as exc:  # duckdb's errors name the table or column that was wrong
@@ -88,7 +105,7 @@ def materialize_days(days: list[str], two_phase: bool = True) -> bool:
 
     instance = _instance()
     if two_phase:
-        with dg.build_resources({"lake": defs.resources["lake"]}) as resources:  # resolves EnvVar settings
+        with dg.build_resources({"lake": defs.resources["lake"]}) as resources:  # initialises the resource
             landed = resources.lake.landed_days()
         phases = backfill_phases(days, landed, DAILY.get_partition_keys())
     else:
@@ -126,7 +143,7 @@ def demo(days: int, events_per_day: int, users: int, seed_value: int, no_ui: boo
     from recmart.sample.cli import _default_catalogue
     from recmart.sample.seed import StoreNotEmpty, seed_sample
 
-    settings = load_settings()
+    settings = command_settings()
     if fresh and LOCAL_STATE.exists():
         shutil.rmtree(LOCAL_STATE)
     os.environ.setdefault("DAGSTER_HOME", str((LOCAL_STATE / "dagster_home").absolute()))

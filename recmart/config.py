@@ -1,20 +1,38 @@
-"""Deployment settings, read from the environment once and validated at start.
+"""Deployment settings: one typed model, read from the environment once and validated at load.
 
-`definitions.py` calls `load_settings()` when the code location loads, so a bad value fails
-the load with a message that names the setting, instead of failing a run hours later.
-Resources receive the same values through Dagster's `EnvVar`, so the UI shows where each
-setting comes from.
+`Settings` is the one model of every RECMART_* variable (and the AWS SDK's endpoint
+overrides the aws deployment passes on). The code location reads it once, in
+`recmart.definitions` through `get_settings()`, and hands that object down: to
+`recmart.partitions` (the first day), to `recmart.deployments.resources_for` and from there to
+the aws deployment. Nothing else reads these variables, so what a run uses is what was
+validated. A bad value fails the load with a `SettingError` that names the variable, instead
+of failing a run hours later.
+
+Secrets (RECMART_PII_SALT, RECMART_SOURCE_DB) reach resources as Dagster `EnvVar`s when the
+settings were read from the process environment, so the Dagster UI never shows their values
+(`Settings.from_process_environment`).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import os
+import functools
 import re
-from dataclasses import dataclass
+from collections.abc import Mapping
+from contextvars import ContextVar
 from pathlib import Path
+from typing import Any
+
+from pydantic import Field, PrivateAttr, ValidationError, field_validator, model_validator
+from pydantic_settings import (
+    BaseSettings,
+    EnvSettingsSource,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
 
 DEPLOYMENTS = ("local", "aws")
+ENGINES = ("duckdb", "spark")  # recmart.resources.engine.EngineName
 EXECUTORS = ("in_process", "multiprocess")
 LOCAL_STATE = Path(".recmart")
 DEFAULT_LAKE = str(LOCAL_STATE / "lake")
@@ -24,7 +42,7 @@ DEFAULT_FIRST_DAY = "2024-01-01"
 # about 10,000 keys (0.1 s); since year 1 it was 740,000 (7 to 11 s a tick). No store's clicks
 # predate 2000.
 EARLIEST_FIRST_DAY = dt.date(2000, 1, 1)
-MIN_PII_SALT_CHARS = 8  # as recmart.resources.privacy.PiiSalt asks, so the run would refuse it too
+MIN_PII_SALT_CHARS = 8  # check_pii_salt, which recmart.resources.privacy.PiiSalt applies too
 DEFAULT_SPARK_DRIVER_MEMORY = "2g"
 # Spark refuses a driver heap under 450 MiB ("System memory ... must be at least 471859200").
 MIN_SPARK_DRIVER_MIB = 512
@@ -35,17 +53,6 @@ _JVM_UNITS_MIB = {"": 1, "b": 2**-20, "k": 2**-10, "kb": 2**-10, "m": 1, "mb": 1
 
 class SettingError(ValueError):
     """A setting has a value recmart cannot use; the message names the setting."""
-
-
-@dataclass(frozen=True)
-class Settings:
-    deployment: str
-    lake: str
-    source_db: str
-    first_day: dt.date
-    executor: str = "in_process"
-    recs_store: str = ""  # RECMART_RECS_STORE; empty: the deployment's default
-    spark_driver_memory: str = DEFAULT_SPARK_DRIVER_MEMORY  # RECMART_SPARK_DRIVER_MEMORY
 
 
 def _check_lake(value: str) -> str:
@@ -121,10 +128,12 @@ def _check_day(name: str, value: str) -> dt.date:
     return day
 
 
-def _check_pii_salt(value: str) -> None:
-    if value and len(value) < MIN_PII_SALT_CHARS:
+def check_pii_salt(value: str) -> str:
+    """The one rule of the salt, for the settings and for `recmart.resources.privacy.PiiSalt`."""
+    if len(value) < MIN_PII_SALT_CHARS:
         raise SettingError(f"RECMART_PII_SALT must be at least {MIN_PII_SALT_CHARS} characters "
                            f"(it has {len(value)})")
+    return value
 
 
 def _check_jvm_memory(name: str, value: str) -> str:
@@ -136,38 +145,233 @@ def _check_jvm_memory(name: str, value: str) -> str:
     return value.strip()
 
 
-def load_settings(environ: dict[str, str] | None = None) -> Settings:
-    env = os.environ if environ is None else environ
-    deployment = env.get("RECMART_DEPLOYMENT", "local").strip() or "local"
-    if deployment not in DEPLOYMENTS:
-        raise SettingError(f"RECMART_DEPLOYMENT={deployment!r} is not one of {', '.join(DEPLOYMENTS)}")
-    lake = _check_lake(env.get("RECMART_LAKE") or DEFAULT_LAKE)
-    if deployment == "aws" and not lake.startswith("s3://"):
-        raise SettingError(f"RECMART_LAKE={lake!r}: the aws deployment needs an s3://bucket/prefix lake")
-    if deployment == "local" and lake.startswith("s3://"):
-        raise SettingError(f"RECMART_LAKE={lake!r}: the local deployment's lake is a folder; "
-                           "an s3:// lake needs RECMART_DEPLOYMENT=aws")
-    _check_pii_salt(env.get("RECMART_PII_SALT") or "")
-    if deployment == "local" and (env.get("RECMART_SOURCE_DB") or "").startswith("secretsmanager:"):
-        raise SettingError("RECMART_SOURCE_DB=secretsmanager:... is resolved by the aws deployment only; use a URL locally")
-    executor = env.get("RECMART_EXECUTOR", "in_process").strip() or "in_process"
-    if executor not in EXECUTORS:
-        raise SettingError(f"RECMART_EXECUTOR={executor!r} is not one of {', '.join(EXECUTORS)}")
-    recs_store = (env.get("RECMART_RECS_STORE") or "").strip()
-    if recs_store:
-        from recmart.realtime.store.factory import parse_store_url
+# The environment a `load_settings(environ)` call reads instead of os.environ (see _MappingSource).
+_ENVIRON: ContextVar[Mapping[str, str] | None] = ContextVar("recmart_settings_environ", default=None)
 
+
+class _MappingSource(EnvSettingsSource):
+    """pydantic-settings' environment source, reading a given mapping instead of os.environ."""
+
+    def __init__(self, settings_cls: type[BaseSettings], environ: Mapping[str, str]):
+        self._environ = environ
+        super().__init__(settings_cls)
+
+    def _load_env_vars(self) -> Mapping[str, str | None]:
+        return {(k if self.case_sensitive else k.lower()): v for k, v in self._environ.items()
+                if not (self.env_ignore_empty and v == "")}
+
+
+def _stripped_or_none(value: Any) -> Any:
+    if isinstance(value, str):
+        return value.strip() or None
+    return value
+
+
+class Settings(BaseSettings):
+    """Every setting of the deployment: RECMART_<FIELD> (see `env_name`), empty meaning unset.
+
+    Constructing it reads and validates the environment; use `load_settings` (a given mapping
+    or os.environ) or, in the code location, `get_settings` (os.environ, once)."""
+
+    model_config = SettingsConfigDict(env_prefix="RECMART_", env_ignore_empty=True, frozen=True,
+                                      validate_default=True, extra="ignore")
+
+    # ---- both deployments (README.md lists them) ----
+    deployment: str = "local"
+    lake: str = DEFAULT_LAKE
+    source_db: str = Field(DEFAULT_SOURCE_DB, repr=False)  # a URL may hold a password
+    pii_salt: str = Field("", repr=False)  # empty: the local sample salt (recmart.deployments); required on aws
+    first_day: dt.date = dt.date.fromisoformat(DEFAULT_FIRST_DAY)
+    engine: str = "duckdb"  # local only: the aws deployment's steps always run on Spark
+    executor: str = "in_process"
+    recs_store: str = ""  # empty: the deployment's default
+    spark_driver_memory: str = DEFAULT_SPARK_DRIVER_MEMORY  # local; spark-submit's default is its own
+
+    # ---- the aws deployment's own (recmart/aws/deployment.py lists them and checks them) ----
+    spark_runner: str | None = None
+    artifacts: str | None = None
+    pipes_prefix: str | None = None
+    spark_upload_artifacts: str | None = None
+    glue_job_prefix: str | None = None
+    emr_application_id: str | None = None
+    emr_job_role_arn: str | None = None
+    emr_log_uri: str | None = None
+    spark_master: str | None = None
+    spark_executor_memory: str | None = None
+    spark_jars: str | None = None
+    feature_store_role_arn: str | None = None
+    # The AWS SDK's endpoint overrides, which the S3 lake passes to pyarrow.
+    aws_endpoint_url_s3: str | None = Field(None, validation_alias="AWS_ENDPOINT_URL_S3")
+    aws_endpoint_url: str | None = Field(None, validation_alias="AWS_ENDPOINT_URL")
+
+    _from_process_environment: bool = PrivateAttr(default=False)
+
+    def __init__(self, **values: Any):
         try:
-            parse_store_url(recs_store, "RECMART_RECS_STORE")
-        except ValueError as exc:
-            raise SettingError(str(exc)) from None
-    return Settings(
-        spark_driver_memory=_check_jvm_memory(
-            "RECMART_SPARK_DRIVER_MEMORY", env.get("RECMART_SPARK_DRIVER_MEMORY") or DEFAULT_SPARK_DRIVER_MEMORY),
-        recs_store=recs_store,
-        executor=executor,
-        deployment=deployment,
-        lake=lake,
-        source_db=_check_source_db(env.get("RECMART_SOURCE_DB") or DEFAULT_SOURCE_DB),
-        first_day=_check_day("RECMART_FIRST_DAY", env.get("RECMART_FIRST_DAY") or DEFAULT_FIRST_DAY),
-    )
+            super().__init__(**values)
+        except ValidationError as exc:
+            raise _setting_error(exc) from None
+
+    @classmethod
+    def settings_customise_sources(cls, settings_cls: type[BaseSettings], init_settings: PydanticBaseSettingsSource,
+                                   env_settings: PydanticBaseSettingsSource, dotenv_settings: PydanticBaseSettingsSource,
+                                   file_secret_settings: PydanticBaseSettingsSource
+                                   ) -> tuple[PydanticBaseSettingsSource, ...]:
+        environ = _ENVIRON.get()
+        # The environment only: no .env file, no secrets folder (as ever).
+        return init_settings, env_settings if environ is None else _MappingSource(settings_cls, environ)
+
+    # ---- validation: every message names the variable ----
+    @field_validator("deployment", "executor", mode="before")
+    @classmethod
+    def _blank_is_the_default(cls, value: Any, info) -> Any:
+        if isinstance(value, str):
+            return value.strip() or cls.model_fields[info.field_name].default
+        return value
+
+    @field_validator(
+        "spark_runner", "artifacts", "pipes_prefix", "spark_upload_artifacts", "glue_job_prefix",
+        "emr_application_id", "emr_job_role_arn", "emr_log_uri", "spark_master", "spark_executor_memory",
+        "spark_jars", "feature_store_role_arn", "aws_endpoint_url_s3", "aws_endpoint_url", mode="before")
+    @classmethod
+    def _blank_is_unset(cls, value: Any) -> Any:
+        return _stripped_or_none(value)
+
+    @field_validator("deployment")
+    @classmethod
+    def _deployment(cls, value: str) -> str:
+        if value not in DEPLOYMENTS:
+            raise SettingError(f"RECMART_DEPLOYMENT={value!r} is not one of {', '.join(DEPLOYMENTS)}")
+        return value
+
+    @field_validator("lake")
+    @classmethod
+    def _lake(cls, value: str) -> str:
+        return _check_lake(value)
+
+    @field_validator("source_db")
+    @classmethod
+    def _source_db(cls, value: str) -> str:
+        return _check_source_db(value)
+
+    @field_validator("pii_salt")
+    @classmethod
+    def _pii_salt(cls, value: str) -> str:
+        return check_pii_salt(value) if value else value
+
+    @field_validator("first_day", mode="before")
+    @classmethod
+    def _first_day(cls, value: Any) -> dt.date:
+        return _check_day("RECMART_FIRST_DAY", value.isoformat() if isinstance(value, dt.date) else value)
+
+    @field_validator("engine")
+    @classmethod
+    def _engine(cls, value: str) -> str:
+        if value not in ENGINES:
+            raise SettingError(f"RECMART_ENGINE={value!r}: use one of {', '.join(ENGINES)}")
+        return value
+
+    @field_validator("executor")
+    @classmethod
+    def _executor(cls, value: str) -> str:
+        if value not in EXECUTORS:
+            raise SettingError(f"RECMART_EXECUTOR={value!r} is not one of {', '.join(EXECUTORS)}")
+        return value
+
+    @field_validator("recs_store")
+    @classmethod
+    def _recs_store(cls, value: str) -> str:
+        value = value.strip()
+        if value:
+            from recmart.realtime.store.factory import parse_store_url
+
+            try:
+                parse_store_url(value, "RECMART_RECS_STORE")
+            except ValueError as exc:
+                raise SettingError(str(exc)) from None
+        return value
+
+    @field_validator("spark_driver_memory")
+    @classmethod
+    def _spark_driver_memory(cls, value: str) -> str:
+        return _check_jvm_memory("RECMART_SPARK_DRIVER_MEMORY", value)
+
+    @model_validator(mode="after")
+    def _fits_the_deployment(self) -> Settings:
+        if self.deployment == "aws" and not self.lake.startswith("s3://"):
+            raise SettingError(f"RECMART_LAKE={self.lake!r}: the aws deployment needs an s3://bucket/prefix lake")
+        if self.deployment == "local" and self.lake.startswith("s3://"):
+            raise SettingError(f"RECMART_LAKE={self.lake!r}: the local deployment's lake is a folder; "
+                               "an s3:// lake needs RECMART_DEPLOYMENT=aws")
+        if self.deployment == "aws" and not self.pii_salt:
+            raise SettingError("RECMART_PII_SALT is not set: the aws deployment needs a secret salt for hashing "
+                               "personal data")
+        if self.deployment == "local" and self.source_db.startswith("secretsmanager:"):
+            raise SettingError("RECMART_SOURCE_DB=secretsmanager:... is resolved by the aws deployment only; "
+                               "use a URL locally")
+        return self
+
+    # ---- what the deployments ask of the one read ----
+    def is_set(self, field: str) -> bool:
+        """Whether the read found the variable (not empty), rather than taking the default."""
+        return field in self.model_fields_set
+
+    def from_process_environment(self, field: str) -> bool:
+        """Whether the variable was set in os.environ at the read (not in a given mapping): a
+        resource can then name it as a Dagster `EnvVar`, which the run resolves from that same
+        environment, so the UI shows where a secret comes from instead of its value."""
+        return self._from_process_environment and self.is_set(field)
+
+
+def env_name(field: str) -> str:
+    """The environment variable of a `Settings` field: RECMART_LAKE for `lake`."""
+    alias = Settings.model_fields[field].validation_alias
+    return alias if isinstance(alias, str) else f"RECMART_{field.upper()}"
+
+
+def _setting_error(exc: ValidationError) -> SettingError:
+    """pydantic's errors as one SettingError, each naming its variable."""
+    messages = []
+    for error in exc.errors():
+        cause = (error.get("ctx") or {}).get("error")
+        if isinstance(cause, SettingError):
+            messages.append(str(cause))
+        else:
+            field = str(error["loc"][0]) if error["loc"] else ""
+            name = env_name(field) if field in Settings.model_fields else field or "settings"
+            messages.append(f"{name}={error.get('input')!r}: {error['msg']}")
+    return SettingError("; ".join(dict.fromkeys(messages)))
+
+
+def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
+    """Read and validate the settings from `environ` (default: os.environ), every time it is
+    called; raises SettingError naming the variable. The code location reads once through
+    `get_settings`; tests and commands pass what they read on."""
+    if environ is not None:
+        token = _ENVIRON.set(environ)
+        try:
+            return Settings()
+        finally:
+            _ENVIRON.reset(token)
+    settings = Settings()
+    settings._from_process_environment = True
+    return settings
+
+
+@functools.cache
+def get_settings() -> Settings:
+    """The process's settings, read from os.environ at the first call and the same object
+    after: `recmart.definitions` makes that call when the code location loads, and
+    `recmart.partitions` gets the same object for the first day. Tests that need a new read
+    call `load_settings`, or `get_settings.cache_clear()`."""
+    return load_settings()
+
+
+def command_settings() -> Settings:
+    """The settings of a `recmart` command: the object `recmart` read when it started (kept in
+    the click context), or a new read for a command invoked on its own (a test's CliRunner)."""
+    import click
+
+    ctx = click.get_current_context(silent=True)
+    settings = ctx.find_root().obj if ctx is not None else None
+    return settings if isinstance(settings, Settings) else load_settings()

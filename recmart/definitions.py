@@ -10,16 +10,20 @@ warnings.filterwarnings("ignore", category=dg.BetaWarning)
 warnings.filterwarnings("ignore", category=dg.PreviewWarning)
 warnings.filterwarnings("ignore", category=dg.SupersessionWarning)
 
-from recmart.assets import curated, features, marts, raw, serving  # noqa: E402
+from recmart.config import get_settings  # noqa: E402
+
+# The code location's one read of the settings, before anything that needs them is imported:
+# a wrong value fails the load with a message naming the variable. `recmart.partitions` builds
+# the daily partitions from this same object; the resources get it from `resources_for` below.
+SETTINGS = get_settings()
+
+from recmart.assets import curated, features, raw, serving  # noqa: E402
+from recmart.assets.curated import marts  # noqa: E402
 from recmart.automation.jobs import JOBS  # noqa: E402
 from recmart.automation.monitoring import MONITORING_SENSORS  # noqa: E402
 from recmart.automation.schedules import daily_refresh_schedule  # noqa: E402
 from recmart.automation.sensors import landing_files_sensor, late_events_sensor  # noqa: E402
-from recmart.config import load_settings  # noqa: E402
 from recmart.deployments import resources_for  # noqa: E402
-
-# Fails the code location's load with a message naming the setting when one is wrong.
-SETTINGS = load_settings()
 
 LAYERS = (raw, curated, features, marts, serving)
 ASSETS = [a for layer in LAYERS for a in layer.ASSETS]

@@ -78,6 +78,13 @@ class Table:
         return f"{self.layer}_{self.name}"
 
     @property
+    def asset_key(self) -> str:
+        """Key of the Dagster asset that writes the table: its SQL name, so the asset, its op,
+        the view, the Glue table and the constant in `recmart.tables` (upper-cased) are one
+        name; only the folder (`path`) spells it with a slash."""
+        return self.sql_name
+
+    @property
     def column_names(self) -> list[str]:
         return [c.name for c in self.columns]
 

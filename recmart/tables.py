@@ -1,4 +1,9 @@
-"""Every lake table, defined once. Spark, Parquet, DuckDB and Glue schemas derive from these."""
+"""Every lake table, defined once. Spark, Parquet, DuckDB and Glue schemas derive from these.
+
+A table has one name, `<layer>_<name>` (`Table.sql_name`): its DuckDB view, its Glue table,
+the key of the Dagster asset that writes it (`Table.asset_key`) and, upper-cased, its
+constant here; its folder in the lake is `<layer>/<name>` (`Table.path`).
+"""
 
 from __future__ import annotations
 
@@ -86,7 +91,7 @@ RAW_USERS = Table(
 )
 
 # ---- quarantine --------------------------------------------------------------------------
-QUARANTINED_EVENTS = Table(
+QUARANTINE_CLICKSTREAM = Table(
     layer="quarantine",
     name="clickstream",
     doc="Landed click records rejected by cleaning, with the reason.",
@@ -101,7 +106,7 @@ QUARANTINED_EVENTS = Table(
 )
 
 # ---- curated -----------------------------------------------------------------------------
-CLEANED_EVENTS = Table(
+CURATED_CLEANED_EVENTS = Table(
     layer="curated",
     name="cleaned_events",
     doc="Validated, UTC-normalised click events, one per event_id and day; ip and user agent hashed.",
@@ -125,7 +130,7 @@ CLEANED_EVENTS = Table(
     ),
 )
 
-INTERACTION_MATRIX = Table(
+CURATED_INTERACTION_MATRIX = Table(
     layer="curated",
     name="interaction_matrix",
     doc="One row per (user, product) with any interaction on the day by an identified user.",
@@ -144,7 +149,7 @@ INTERACTION_MATRIX = Table(
     ),
 )
 
-INTERACTION_SCORES = Table(
+CURATED_INTERACTION_SCORES = Table(
     layer="curated",
     name="interaction_scores",
     doc="Time-decayed implicit-feedback score per (user, product) over the trailing window ending on the day.",
@@ -164,7 +169,7 @@ INTERACTION_SCORES = Table(
     ),
 )
 
-ITEM_NEIGHBOURS = Table(
+CURATED_ITEM_NEIGHBOURS = Table(
     layer="curated",
     name="item_neighbours",
     doc="Top-K related products per product from co-interactions over the trailing window.",
@@ -178,7 +183,7 @@ ITEM_NEIGHBOURS = Table(
     ),
 )
 
-TRENDING_PRODUCTS = Table(
+CURATED_TRENDING_PRODUCTS = Table(
     layer="curated",
     name="trending_products",
     doc="Products whose weighted interactions rise against their own trailing baseline, "
@@ -194,7 +199,7 @@ TRENDING_PRODUCTS = Table(
     ),
 )
 
-FASHION_TRENDS = Table(
+CURATED_FASHION_TRENDS = Table(
     layer="curated",
     name="fashion_trends",
     doc="Catalogue attribute values (article type, colour, season, gender, usage) by the rise of their "
@@ -213,7 +218,7 @@ FASHION_TRENDS = Table(
     ),
 )
 
-DAILY_SALES = Table(
+CURATED_DAILY_SALES = Table(
     layer="curated",
     name="daily_sales",
     doc="End-of-day sales by dimension (all, master_category, article_type, gender, base_colour) from the "
@@ -244,7 +249,7 @@ def _counts(prefix: str, horizons: tuple[int, ...], doc: str) -> tuple[C, ...]:
     return tuple(C(f"{prefix}_{h}d", "int64", False, f"{doc} in the {h} day(s) up to the day") for h in horizons)
 
 
-USER_FEATURES = Table(
+FEATURES_USERS = Table(
     layer="features",
     name="users",
     doc="Feature-store rows of the user feature group: one per user active in the 30 days up to the day.",
@@ -271,7 +276,7 @@ USER_FEATURES = Table(
     ),
 )
 
-ITEM_FEATURES = Table(
+FEATURES_ITEMS = Table(
     layer="features",
     name="items",
     doc="Feature-store rows of the item feature group: one per product of the day's catalogue "
@@ -304,7 +309,7 @@ ITEM_FEATURES = Table(
     ),
 )
 
-INTERACTION_FEATURES = Table(
+FEATURES_INTERACTIONS = Table(
     layer="features",
     name="interactions",
     doc="Feature-store rows of the interaction feature group: one per (user, product) with any "
@@ -329,7 +334,7 @@ INTERACTION_FEATURES = Table(
     ),
 )
 
-RECOMMENDATION_QUALITY = Table(
+CURATED_RECOMMENDATION_QUALITY = Table(
     layer="curated",
     name="recommendation_quality",
     doc="What the real-time scorer would have served after each event of the day (snapshot of the day "
@@ -352,8 +357,8 @@ RECOMMENDATION_QUALITY = Table(
 )
 
 TABLES: tuple[Table, ...] = (
-    RAW_CLICKSTREAM, RAW_TRANSACTIONS, RAW_PRODUCTS, RAW_USERS, QUARANTINED_EVENTS,
-    CLEANED_EVENTS, INTERACTION_MATRIX, INTERACTION_SCORES,
-    ITEM_NEIGHBOURS, TRENDING_PRODUCTS, FASHION_TRENDS, DAILY_SALES,
-    USER_FEATURES, ITEM_FEATURES, INTERACTION_FEATURES, RECOMMENDATION_QUALITY,
+    RAW_CLICKSTREAM, RAW_TRANSACTIONS, RAW_PRODUCTS, RAW_USERS, QUARANTINE_CLICKSTREAM,
+    CURATED_CLEANED_EVENTS, CURATED_INTERACTION_MATRIX, CURATED_INTERACTION_SCORES,
+    CURATED_ITEM_NEIGHBOURS, CURATED_TRENDING_PRODUCTS, CURATED_FASHION_TRENDS, CURATED_DAILY_SALES,
+    FEATURES_USERS, FEATURES_ITEMS, FEATURES_INTERACTIONS, CURATED_RECOMMENDATION_QUALITY,
 )

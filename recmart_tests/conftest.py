@@ -33,3 +33,28 @@ def postgres_url() -> str:
             pytest.fail("RECMART_TEST_POSTGRES_URL is not set, and PostgreSQL tests are mandatory in CI")
         pytest.skip("RECMART_TEST_POSTGRES_URL is not set: no PostgreSQL to test against")
     return url
+
+
+@pytest.fixture
+def aws(monkeypatch):
+    """Fake credentials and moto in this process: nothing leaves it. (recmart_tests/aws has its
+    own `aws`: a moto server that subprocesses can reach too.)"""
+    from moto import mock_aws
+
+    for key, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
+                       "AWS_SESSION_TOKEN": "testing", "AWS_DEFAULT_REGION": "eu-west-1"}.items():
+        monkeypatch.setenv(key, value)
+    with mock_aws():
+        yield
+
+
+@pytest.fixture
+def dynamodb_client(aws):
+    """A DynamoDB client (moto) with the recommendation store's tables, as Terraform creates them."""
+    import boto3
+
+    from recmart.realtime.store.dynamodb_tables import create_tables
+
+    client = boto3.client("dynamodb", region_name="eu-west-1")
+    create_tables(client)
+    return client

@@ -66,7 +66,7 @@ def synth_scores(spark, users: int, seed: int):
     """A 30-day interaction_scores partition: unique (user, product) rows with positive scores."""
     from pyspark.sql import functions as F
 
-    from recmart.tables import INTERACTION_SCORES
+    from recmart.tables import CURATED_INTERACTION_SCORES
 
     xm = MEAN_ITEMS / 3.0  # Pareto shape 1.5: mean = 3 xm
     per_group = PRODUCTS // GROUPS
@@ -97,19 +97,19 @@ def synth_scores(spark, users: int, seed: int):
         (purchases * 29.99).cast("decimal(18,2)").alias("revenue"),
         (age.cast("int") % 5 + 1).alias("active_days"),
         F.to_timestamp(F.lit(f"{DAY} 12:00:00")).alias("last_event_time"),
-    ).select(*INTERACTION_SCORES.column_names)
+    ).select(*CURATED_INTERACTION_SCORES.column_names)
 
 
 def run_neighbours(spark, scale: float, work: Path, seed: int, params: dict) -> dict:
     from recmart.steps import spark_job
-    from recmart.tables import INTERACTION_SCORES
+    from recmart.tables import CURATED_INTERACTION_SCORES
     from recmart.transforms.io import write_partition
 
     users = int(FULL_USERS * scale)
     src = work / f"scores_{users}"
     if not src.exists():
         t = time.perf_counter()
-        rows = write_partition(synth_scores(spark, users, seed), INTERACTION_SCORES, str(src))
+        rows = write_partition(synth_scores(spark, users, seed), CURATED_INTERACTION_SCORES, str(src))
         print(f"  synthesised {rows:,} score rows for {users:,} users in {time.perf_counter() - t:.0f} s", flush=True)
     out = work / f"neighbours_{users}_{time.time_ns()}"
     spec = {"step": "item_neighbours", "partition": DAY.isoformat(), "inputs": {"interaction_scores": {DAY.isoformat(): str(src)}},
@@ -125,7 +125,7 @@ def synth_feature_inputs(spark, users: int, work: Path, seed: int) -> dict:
     """30 days of matrices, the day's scores and a catalogue for `users` users."""
     from pyspark.sql import functions as F
 
-    from recmart.tables import INTERACTION_MATRIX, INTERACTION_SCORES, RAW_PRODUCTS
+    from recmart.tables import CURATED_INTERACTION_MATRIX, CURATED_INTERACTION_SCORES, RAW_PRODUCTS
     from recmart.transforms.io import write_partition
     from recmart.transforms.scores import ScoreSettings, interaction_scores
 
@@ -155,13 +155,13 @@ def synth_feature_inputs(spark, users: int, work: Path, seed: int) -> dict:
                      F.lit(0).cast("bigint").alias("remove_from_carts"), buy.alias("purchases"), buy.alias("units"),
                      (buy * 29.99).cast("decimal(18,2)").alias("revenue"),
                      t.alias("first_event_time"), t.alias("last_event_time"))
-        write_partition(m, INTERACTION_MATRIX, str(loc))
+        write_partition(m, CURATED_INTERACTION_MATRIX, str(loc))
     scores_loc, catalogue_loc = root / "scores", root / "catalogue"
     if not scores_loc.exists():
         from recmart.transforms.io import read_partitions
 
-        write_partition(interaction_scores(read_partitions(spark, INTERACTION_MATRIX, matrices), DAY, ScoreSettings()),
-                        INTERACTION_SCORES, str(scores_loc))
+        write_partition(interaction_scores(read_partitions(spark, CURATED_INTERACTION_MATRIX, matrices), DAY, ScoreSettings()),
+                        CURATED_INTERACTION_SCORES, str(scores_loc))
     if not catalogue_loc.exists():
         p = spark.range(PRODUCTS).select(
             F.format_string("P%06d", "id").alias("product_id"), F.lit("a product").alias("name"),

@@ -12,7 +12,7 @@ fresh process, measured by `measure` below (wall time, and the peak RSS of the p
   `read_partition(...).to_pylist()`, then the sources of every click (`build_sources`);
 - snapshot/after: `window_sources` as the asset now calls it (the newest
   `SourceSettings.max_clicks` clicks, three columns read as Arrow);
-- quality/before: what `recommendation_quality[D+1]` did until now: every event of the window
+- quality/before: what `curated_recommendation_quality[D+1]` did until now: every event of the window
   and of the day as dicts, the sources of every click, the report (a verbatim copy of the
   former `judge_day`, below);
 - quality/after: `judge_lake_day` as the asset now calls it.
@@ -58,11 +58,11 @@ def before_snapshot(lake):
     from recmart.recsources.snapshot import build_sources
     from recmart.recsources.tables import sessions_from_clicks
     from recmart.steps.recommendation_quality import EVENT_COLUMNS, source_clicks
-    from recmart.tables import CLEANED_EVENTS
+    from recmart.tables import CURATED_CLEANED_EVENTS
 
     events = []
     for key in _window(DAY, newest_first=True):
-        part = lake.read_partition(CLEANED_EVENTS, key, EVENT_COLUMNS)
+        part = lake.read_partition(CURATED_CLEANED_EVENTS, key, EVENT_COLUMNS)
         if part is not None:
             events.extend(part.to_pylist())
     tables, popular = build_sources(sessions_from_clicks(source_clicks(events)))
@@ -99,12 +99,12 @@ def before_judge_day(day_events, window_events, neighbours=(), trending=(), prod
 
 def before_quality(lake):
     from recmart.steps.recommendation_quality import EVENT_COLUMNS, QualitySettings
-    from recmart.tables import CLEANED_EVENTS
+    from recmart.tables import CURATED_CLEANED_EVENTS
 
     def rows(keys):
         out = []
         for key in keys:
-            part = lake.read_partition(CLEANED_EVENTS, key, EVENT_COLUMNS)
+            part = lake.read_partition(CURATED_CLEANED_EVENTS, key, EVENT_COLUMNS)
             if part is not None:
                 out.extend(part.to_pylist())
         return out

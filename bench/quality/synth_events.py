@@ -3,7 +3,7 @@
     .venv/bin/python bench/quality/synth_events.py LAKE_ROOT CLICKS [--day 2026-11-20]
 
 Writes `curated/cleaned_events` partitions for the 14 days D-13 .. D (the window
-`recommendation_snapshot[D]` reads) and D+1 (the day `recommendation_quality[D+1]` judges,
+`recommendation_snapshot[D]` reads) and D+1 (the day `curated_recommendation_quality[D+1]` judges,
 whose window is D-13 .. D), in the table's exact schema, through `LocalLake` staging and
 publish as the pipeline does. CLICKS (views and add-to-carts) are spread evenly over the 14
 window days; the judged day gets a day's share. Sessions: geometric lengths of mean 8 events
@@ -28,7 +28,11 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from recmart.resources.lake import LocalLake
-from recmart.tables import CLEANED_EVENTS, ITEM_NEIGHBOURS, TRENDING_PRODUCTS
+from recmart.tables import (
+    CURATED_CLEANED_EVENTS,
+    CURATED_ITEM_NEIGHBOURS,
+    CURATED_TRENDING_PRODUCTS,
+)
 
 WINDOW_DAYS = 14
 PRODUCTS = 50_000
@@ -88,7 +92,7 @@ def _day_events(rng: np.random.Generator, day: dt.date, events: int, first_sessi
         "user_agent_hash": pa.nulls(events, pa.string()), "ip_hash": pa.nulls(events, pa.string()),
         "source_file": pa.array(["bench"] * events), "arrival_time": ts, "copies": pa.array(np.ones(events, np.int32)),
     }
-    return pa.table(cols, schema=CLEANED_EVENTS.arrow_schema()), n_sessions
+    return pa.table(cols, schema=CURATED_CLEANED_EVENTS.arrow_schema()), n_sessions
 
 
 def synthesise(root: str, clicks: int, day: dt.date, seed: int = 1) -> dict:
@@ -104,14 +108,14 @@ def synthesise(root: str, clicks: int, day: dt.date, seed: int = 1) -> dict:
         d = day + dt.timedelta(days=k)
         table, n = _day_events(rng, d, per_day, sessions, events, users)
         sessions, events = sessions + n, events + per_day
-        _publish(lake, CLEANED_EVENTS, d.isoformat(),
+        _publish(lake, CURATED_CLEANED_EVENTS, d.isoformat(),
                  [table.slice(o, ROWS_PER_FILE) for o in range(0, table.num_rows, ROWS_PER_FILE)])
     key = day.isoformat()
-    _publish(lake, ITEM_NEIGHBOURS, key, [pa.Table.from_pylist(
-        [{"product_id": "P0", "neighbour_id": "P1", "rank": 1, "score": 1.0, "co_users": 1}], schema=ITEM_NEIGHBOURS.arrow_schema())])
-    _publish(lake, TRENDING_PRODUCTS, key, [pa.Table.from_pylist(
+    _publish(lake, CURATED_ITEM_NEIGHBOURS, key, [pa.Table.from_pylist(
+        [{"product_id": "P0", "neighbour_id": "P1", "rank": 1, "score": 1.0, "co_users": 1}], schema=CURATED_ITEM_NEIGHBOURS.arrow_schema())])
+    _publish(lake, CURATED_TRENDING_PRODUCTS, key, [pa.Table.from_pylist(
         [{"scope": "all", "product_id": "P0", "rank": 1, "trend_score": 1.0,
-          "weighted_interactions": 1.0, "baseline": 1.0}], schema=TRENDING_PRODUCTS.arrow_schema())])
+          "weighted_interactions": 1.0, "baseline": 1.0}], schema=CURATED_TRENDING_PRODUCTS.arrow_schema())])
     info = {"clicks_asked": clicks, "events_per_day": per_day, "days": WINDOW_DAYS + 1, "users": users,
             "sessions": sessions, "day": key}
     marker.write_text(json.dumps(info))

@@ -35,8 +35,8 @@ from measure import measure  # noqa: E402
 DAY = dt.date(2026, 11, 20)
 PY = sys.executable
 # The spine: landed files and the export in, the interaction matrix and scores out.
-SPINE = ("group:raw or key:cleaned_events or key:quarantined_events or key:interaction_matrix "
-         "or key:interaction_scores")
+SPINE = ("group:raw or key:curated_cleaned_events or key:quarantine_clickstream or key:curated_interaction_matrix "
+         "or key:curated_interaction_scores")
 
 
 def seed(size: int, where: Path) -> dict:

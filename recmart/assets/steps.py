@@ -36,6 +36,17 @@ def table_metadata(table: Table, lake_uri: str | None = None) -> dict:
     return meta
 
 
+def table_asset(table: Table, description: str = "") -> dict:
+    """What the asset writing `table` takes from it, for `dg.asset` or `dg.AssetSpec`: its key
+    (the table's SQL name), its group (the table's layer), its description and metadata."""
+    return {
+        "key": dg.AssetKey(table.asset_key),
+        "group_name": table.layer,
+        "description": f"{table.doc} {description}" if description else table.doc,
+        "metadata": table_metadata(table),
+    }
+
+
 def run_spark_step(
     context: dg.AssetExecutionContext,
     lake: Lake,
@@ -69,13 +80,13 @@ def run_spark_step(
 def step_deps(step: Step) -> list[dg.AssetDep]:
     """The asset dependencies of a step, with the partition windows its inputs declare."""
     deps = []
-    for name, inp in step.inputs.items():
+    for inp in step.inputs.values():
         days = inp.window_days(step.default_settings())
         mapping = dg.TimeWindowPartitionMapping(
             start_offset=inp.end_offset - (days - 1), end_offset=inp.end_offset,
             allow_nonexistent_upstream_partitions=True,
         )
-        deps.append(dg.AssetDep(inp.asset or name, partition_mapping=mapping))
+        deps.append(dg.AssetDep(dg.AssetKey(inp.table.asset_key), partition_mapping=mapping))
     return deps
 
 

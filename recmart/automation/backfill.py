@@ -1,8 +1,8 @@
 """What a backfill of event days runs, in order.
 
-An event day's records sit in the raw partitions of several landing days (cleaned_events
-reads landing days D-1 .. D+MAX_LATE_DAYS), so landing only the range itself would leave out
-the events of its last days that arrived after it. The landing days come from the step's own
+An event day's records sit in the raw partitions of several landing days (the step
+cleaned_events reads landing days D-1 .. D+MAX_LATE_DAYS), so landing only the range itself
+would leave out the events of its last days that arrived after it. The landing days come from the step's own
 input window, so the backfill and the step cannot disagree.
 """
 
@@ -14,7 +14,7 @@ from recmart.steps.cleaned_events import STEP as CLEANED_EVENTS_STEP
 
 
 def landing_days_read(event_days: Iterable[str]) -> set[str]:
-    """Every landing day whose raw records cleaned_events reads for these event days."""
+    """Every landing day whose raw records the step cleaned_events reads for these event days."""
     window = CLEANED_EVENTS_STEP.inputs["raw_clickstream"]
     settings = CLEANED_EVENTS_STEP.default_settings()
     return {key for day in event_days for key in window.keys(day, settings)}

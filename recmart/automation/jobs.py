@@ -4,13 +4,14 @@ import dagster as dg
 
 from recmart.assets.curated.checks import FRESHNESS_CHECKS
 from recmart.partitions import DAILY
+from recmart.tables import RAW_CLICKSTREAM
 
 # Freshness is judged by its own sensor against the clock, not inside the runs it judges.
 DAILY_ASSETS = (
     dg.AssetSelection.all(include_sources=False)
     - dg.AssetSelection.checks(*FRESHNESS_CHECKS)
 )
-RAW_ASSETS = dg.AssetSelection.groups("raw")
+RAW_ASSETS = dg.AssetSelection.groups(RAW_CLICKSTREAM.layer)  # an asset's group is its table's layer
 
 # Everything for one day, in dependency order: the export, landing, cleaning, matrix, scores...
 daily_refresh = dg.define_asset_job(
@@ -23,7 +24,7 @@ daily_refresh = dg.define_asset_job(
 # Only the landing step: what the landing sensor requests for a landing day.
 ingest_clickstream = dg.define_asset_job(
     "ingest_clickstream",
-    selection=dg.AssetSelection.assets("raw_clickstream"),
+    selection=dg.AssetSelection.assets(RAW_CLICKSTREAM.asset_key),
     partitions_def=DAILY,
     description="Land one day's Firehose files into raw clickstream.",
 )

@@ -7,7 +7,7 @@
   first tick only records where the log is, so deploying it does not replay old failures.
 - `run_success_metrics`: a run succeeded -> its duration, the rows each asset wrote
   (`dagster/row_count` of its materialisations), the records quarantined (the
-  `quarantined_events` materialisations) and the checks that failed, as run metrics.
+  `quarantine_clickstream` materialisations) and the checks that failed, as run metrics.
 
 Alerts and metrics go through the `alerts` and `metrics` resources, so the same sensors
 log locally and publish to SNS / CloudWatch on AWS.
@@ -19,10 +19,11 @@ import dagster as dg
 
 from recmart.resources.alerts import Alerts
 from recmart.resources.metrics import Metric, RunMetrics
+from recmart.tables import QUARANTINE_CLICKSTREAM
 
 PARTITION_TAG = "dagster/partition"
 ROW_COUNT = "dagster/row_count"
-QUARANTINE_ASSET = dg.AssetKey("quarantined_events")
+QUARANTINE_ASSET = dg.AssetKey(QUARANTINE_CLICKSTREAM.asset_key)
 MAX_CHECK_EVALUATIONS_PER_TICK = 500
 MAX_LISTED = 20  # failures listed in one alert; the rest are counted
 

@@ -7,9 +7,7 @@ from recmart.automation.jobs import ingest_clickstream, refresh_event_day
 from recmart.automation.landing_cursor import LandingCursor, scan
 from recmart.partitions import DAILY
 from recmart.resources.lake import Lake
-
-RAW_CLICKSTREAM = dg.AssetKey("raw_clickstream")
-CLEANED_EVENTS = dg.AssetKey("cleaned_events")
+from recmart.tables import CURATED_CLEANED_EVENTS, RAW_CLICKSTREAM
 
 
 @dg.sensor(
@@ -43,7 +41,7 @@ def landing_files_sensor(context: dg.SensorEvaluationContext, lake: Lake) -> dg.
 def late_events_sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult:
     after = int(context.cursor) if context.cursor else None
     records = context.instance.fetch_materializations(
-        dg.AssetRecordsFilter(asset_key=RAW_CLICKSTREAM, after_storage_id=after), limit=100, ascending=True,
+        dg.AssetRecordsFilter(asset_key=dg.AssetKey(RAW_CLICKSTREAM.asset_key), after_storage_id=after), limit=100, ascending=True,
     ).records
     valid = set(DAILY.get_partition_keys())
     days: dict[str, int] = {}
@@ -62,8 +60,9 @@ def late_events_sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult:
 
 
 def _derived_since(instance: dg.DagsterInstance, day: str, storage_id: int) -> bool:
-    """True when cleaned_events[day] was materialised after that raw landing: the run that
+    """True when curated_cleaned_events[day] was materialised after that raw landing: the run that
     landed it (daily_refresh, or `recmart materialize`) has derived the day already."""
     return bool(instance.fetch_materializations(
-        dg.AssetRecordsFilter(asset_key=CLEANED_EVENTS, asset_partitions=[day], after_storage_id=storage_id), limit=1,
+        dg.AssetRecordsFilter(asset_key=dg.AssetKey(CURATED_CLEANED_EVENTS.asset_key), asset_partitions=[day],
+                              after_storage_id=storage_id), limit=1,
     ).records)

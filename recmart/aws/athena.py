@@ -1,4 +1,4 @@
-"""SQL over the lake on AWS: Athena over the Glue Data Catalog's tables.
+"""SQL over the lake on AWS: Athena over the Glue Data Catalog's tables, through PyAthena.
 
 `AthenaLakeSql` answers the same `LakeSql.query(sql) -> (columns, rows)` as DuckDB does
 locally, so the data checks run unchanged in both deployments: the same SQL text goes to
@@ -6,10 +6,12 @@ Athena (engine 3, Trino's dialect, which the checks keep to) in the recmart work
 database, and the rows come back as the same Python types DuckDB gives (int, Decimal,
 float, bool, date, UTC-aware datetime, str, None).
 
-A query is started, polled with a growing interval until it ends, and fails with Athena's
-own reason (the query's StateChangeReason and error category) when it does not succeed;
-its results are read page by page (GetQueryResults, up to 1000 rows a page) and converted
-by each column's Athena type.
+PyAthena's DB-API cursor starts the query, polls it until it ends and reads its results
+page by page (GetQueryResults, up to 1000 rows a page, the header row of a SELECT left out);
+`LakeTypeConverter` turns each value into the Python type of its column's Athena type. A
+query that does not succeed fails with Athena's own reason (StateChangeReason and error
+category); one still running after `timeout_seconds` is stopped. Throttled or failed API
+calls are retried by botocore (adaptive mode), the one retry layer: PyAthena's own is off.
 """
 
 from __future__ import annotations
@@ -21,14 +23,18 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
-import boto3
+import pyathena
 from botocore.config import Config
+from pyathena.connection import Connection
+from pyathena.converter import Converter
+from pyathena.error import Error as PyAthenaError
+from pyathena.model import AthenaQueryExecution
+from pyathena.util import RetryConfig
 from pydantic import Field, PrivateAttr
 
 from recmart import names
 from recmart.resources.sql import LakeSql
 
-DONE = ("SUCCEEDED", "FAILED", "CANCELLED")
 MAX_PAGE = 1000  # GetQueryResults' largest page
 
 
@@ -90,18 +96,34 @@ def converter(athena_type: str) -> Callable[[str], Any]:
     return _CONVERTERS.get(base, str)
 
 
-def convert_rows(column_info: list[dict], rows: list[dict]) -> list[tuple[Any, ...]]:
-    """GetQueryResults rows -> tuples of Python values; a cell without VarCharValue is NULL."""
-    convs = [converter(c.get("Type", "varchar")) for c in column_info]
-    out = []
-    for row in rows:
-        cells = row.get("Data", [])
-        values = []
-        for conv, cell in zip(convs, cells, strict=True):
-            raw = cell.get("VarCharValue")
-            values.append(None if raw is None else conv(raw))
-        out.append(tuple(values))
-    return out
+class LakeTypeConverter(Converter):
+    """PyAthena converter giving the Python types DuckDB gives for the same columns."""
+
+    def __init__(self) -> None:
+        super().__init__(mappings={})
+
+    def convert(self, type_: str, value: str | None, type_hint: str | None = None) -> Any:
+        return None if value is None else converter(type_)(value)
+
+
+class _QueryTimedOut(Exception):
+    def __init__(self, execution: AthenaQueryExecution):
+        super().__init__(execution.state)
+        self.execution = execution
+
+
+class _Watch:
+    """PyAthena's on_poll for one query: keeps the latest execution (a failure's reason is
+    in it) and ends the wait once the query has run past its deadline."""
+
+    def __init__(self, timeout_seconds: float):
+        self.deadline = time.monotonic() + timeout_seconds
+        self.execution: AthenaQueryExecution | None = None
+
+    def __call__(self, execution) -> None:
+        self.execution = execution
+        if execution.state not in AthenaQueryExecution.TERMINAL_STATES and time.monotonic() >= self.deadline:
+            raise _QueryTimedOut(execution)
 
 
 class AthenaLakeSql(LakeSql):
@@ -114,97 +136,66 @@ class AthenaLakeSql(LakeSql):
         default=None, description="s3:// folder for results, only when the workgroup does not enforce its own."
     )
     timeout_seconds: float = Field(default=900.0, description="Stop a query still running after this long.")
-    poll_seconds: float = Field(default=0.25, description="First polling interval; it doubles up to max_poll_seconds.")
-    max_poll_seconds: float = Field(default=5.0)
+    poll_seconds: float = Field(default=1.0, ge=0, description="Interval between two polls of a running query.")
     page_size: int = Field(default=MAX_PAGE, ge=1, le=MAX_PAGE, description="Rows per GetQueryResults page.")
     region_name: str | None = Field(default=None, description="AWS region (default: the environment's).")
     endpoint_url: str | None = Field(default=None, description="Athena endpoint override.")
 
-    _client_cache: dict = PrivateAttr(default_factory=dict)
+    _connection_cache: dict = PrivateAttr(default_factory=dict)
 
-    def _athena(self):
-        if "athena" not in self._client_cache:
-            session = boto3.session.Session(region_name=self.region_name)
-            self._client_cache["athena"] = session.client(
-                "athena", endpoint_url=self.endpoint_url, config=Config(retries={"max_attempts": 8, "mode": "adaptive"})
+    def connection(self) -> Connection:
+        """The PyAthena connection (one per resource), its boto3 client as `.client`."""
+        if "connection" not in self._connection_cache:
+            extra = {"endpoint_url": self.endpoint_url} if self.endpoint_url else {}
+            self._connection_cache["connection"] = pyathena.connect(
+                work_group=self.workgroup,
+                schema_name=self.database,
+                catalog_name=self.catalog,
+                # "" rather than None: never PyAthena's AWS_ATHENA_S3_STAGING_DIR fallback.
+                s3_staging_dir=self.output_location or "",
+                region_name=self.region_name,
+                poll_interval=self.poll_seconds,
+                config=Config(retries={"max_attempts": 8, "mode": "adaptive"}),
+                retry_config=RetryConfig(attempt=1),
+                converter=LakeTypeConverter(),
+                **extra,
             )
-        return self._client_cache["athena"]
+        return self._connection_cache["connection"]
 
     # ---- the interface ------------------------------------------------------------------------
     def query(self, sql: str) -> tuple[list[str], list[tuple[Any, ...]]]:
-        query_id = self.start(sql)
-        execution = self.wait(query_id, sql)
-        return self.results(query_id, statement_type=execution.get("StatementType"))
+        watch = _Watch(self.timeout_seconds)
+        cursor = self.connection().cursor(on_poll=watch)
+        cursor.arraysize = self.page_size
+        try:
+            # qmark with no parameters: the SQL goes to Athena as it is, never %-formatted.
+            cursor.execute(sql, paramstyle="qmark")
+            columns = [d[0] for d in cursor.description or []]
+            return columns, [tuple(row) for row in cursor.fetchall()]
+        except _QueryTimedOut as late:
+            cursor.cancel()
+            raise AthenaQueryError(
+                f"Athena query {cursor.query_id} still {late.execution.state} after {self.timeout_seconds:g}s: "
+                f"stopped\nSQL: {sql}",
+                cursor.query_id, "TIMED_OUT",
+            ) from None
+        except PyAthenaError as exc:
+            raise self._failure(cursor.query_id, watch.execution, exc, sql) from exc
+        finally:
+            cursor.close()
 
-    # ---- the steps ----------------------------------------------------------------------------
-    def start(self, sql: str) -> str:
-        request: dict[str, Any] = {
-            "QueryString": sql,
-            "WorkGroup": self.workgroup,
-            "QueryExecutionContext": {"Database": self.database, "Catalog": self.catalog},
-        }
-        if self.output_location:
-            request["ResultConfiguration"] = {"OutputLocation": self.output_location}
-        return self._athena().start_query_execution(**request)["QueryExecutionId"]
-
-    def wait(self, query_id: str, sql: str = "") -> dict:
-        """Poll until the query ends; its QueryExecution, or AthenaQueryError with Athena's reason."""
-        client = self._athena()
-        deadline = time.monotonic() + self.timeout_seconds
-        interval = self.poll_seconds
-        while True:
-            execution = client.get_query_execution(QueryExecutionId=query_id)["QueryExecution"]
-            status = execution["Status"]
-            state = status["State"]
-            if state == "SUCCEEDED":
-                return execution
-            if state in DONE:
-                reason = status.get("StateChangeReason") or "no reason given"
-                error = status.get("AthenaError") or {}
-                detail = ""
-                if error:
-                    detail = f" [error category {error.get('ErrorCategory')}, type {error.get('ErrorType')}]"
-                raise AthenaQueryError(
-                    f"Athena query {query_id} {state} in workgroup {self.workgroup}: {reason}{detail}\nSQL: {sql}",
-                    query_id, state,
-                )
-            if time.monotonic() >= deadline:
-                client.stop_query_execution(QueryExecutionId=query_id)
-                raise AthenaQueryError(
-                    f"Athena query {query_id} still {state} after {self.timeout_seconds:g}s: stopped\nSQL: {sql}",
-                    query_id, "TIMED_OUT",
-                )
-            time.sleep(interval)
-            interval = min(interval * 2, self.max_poll_seconds)
-
-    def results(self, query_id: str, statement_type: str | None = "DML") -> tuple[list[str], list[tuple[Any, ...]]]:
-        """Every page of the query's results, as column names and converted rows."""
-        client = self._athena()
-        columns: list[str] | None = None
-        column_info: list[dict] = []
-        rows: list[tuple[Any, ...]] = []
-        token = None
-        first = True
-        while True:
-            kwargs: dict[str, Any] = {"QueryExecutionId": query_id, "MaxResults": self.page_size}
-            if token:
-                kwargs["NextToken"] = token
-            page = client.get_query_results(**kwargs)
-            result = page["ResultSet"]
-            if columns is None:
-                column_info = result.get("ResultSetMetadata", {}).get("ColumnInfo", [])
-                columns = [c["Name"] for c in column_info]
-            raw = result.get("Rows", [])
-            if first and statement_type == "DML" and raw and _is_header(raw[0], column_info):
-                raw = raw[1:]  # a SELECT's first row repeats the column labels
-            first = False
-            rows.extend(convert_rows(column_info, raw))
-            token = page.get("NextToken")
-            if not token:
-                return columns or [], rows
-
-
-def _is_header(row: dict, column_info: list[dict]) -> bool:
-    labels = [c.get("Label", c.get("Name")) for c in column_info]
-    values = [cell.get("VarCharValue") for cell in row.get("Data", [])]
-    return bool(labels) and values == labels
+    def _failure(self, query_id: str | None, execution: AthenaQueryExecution | None, exc: Exception,
+                 sql: str) -> AthenaQueryError:
+        state = execution.state if execution else None
+        if execution is None or state == AthenaQueryExecution.STATE_SUCCEEDED:
+            # The query was not started, its state could not be read, or its results could not.
+            what = f"Athena query {query_id}" if query_id else "Athena query"
+            return AthenaQueryError(f"{what} in workgroup {self.workgroup} failed: {exc}\nSQL: {sql}", query_id, state)
+        reason = execution.state_change_reason or "no reason given"
+        detail = ""
+        if execution.error_category is not None or execution.error_type is not None:
+            detail = f" [error category {execution.error_category}, type {execution.error_type}]"
+        return AthenaQueryError(
+            f"Athena query {query_id} {state} in workgroup {self.workgroup}: {reason}{detail}\nSQL: {sql}",
+            query_id, state,
+        )

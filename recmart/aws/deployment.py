@@ -1,4 +1,4 @@
-"""The aws deployment's resources (RECMART_DEPLOYMENT=aws), from the environment.
+"""The aws deployment's resources (RECMART_DEPLOYMENT=aws), from the settings read at load.
 
 | setting | default | meaning |
 |---|---|---|
@@ -20,31 +20,30 @@
 | RECMART_RECS_STORE | dynamodb:// | the recommendation store (DynamoDB tables named as Terraform names them) |
 | AWS_REGION, AWS_ENDPOINT_URL(_S3) | the AWS SDK's | region; endpoint override (S3-compatible stores, tests) |
 
-Everything is checked here, when the code location loads: a missing or wrong setting fails
-the load with a `SettingError` that names it, instead of failing a run hours later.
-Secrets reach resources as `EnvVar`s (or are fetched from Secrets Manager when used), so the
-Dagster UI never shows their values.
+Each is a field of `recmart.config.Settings`, read once with the others; what only this
+deployment needs is checked here, when the code location loads (the salt with every setting
+in recmart.config): a missing or wrong setting fails the load with a `SettingError` that names
+it, instead of failing a run hours later. Secrets reach resources as `EnvVar`s (or are fetched
+from Secrets Manager when used), so the Dagster UI never shows their values.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import threading
 import time
-from collections.abc import Mapping
 
-import dagster as dg
 import sqlalchemy as sa
 from pydantic import Field
 
 from recmart import names
 from recmart.aws.lake import S3Lake, split_s3_uri
 from recmart.aws.spark_runners import EmrServerlessSparkRunner, GlueSparkRunner, SparkSubmitRunner
-from recmart.config import SettingError, Settings
+from recmart.config import SettingError, Settings, env_name
 from recmart.resources.engine import StepEngine
 from recmart.resources.privacy import PiiSalt
 from recmart.resources.recommendation_store import RecommendationStoreResource
+from recmart.resources.secrets import secret
 from recmart.resources.source_db import SourceDatabase
 
 SPARK_RUNNERS = ("glue", "emr-serverless", "spark-submit")
@@ -52,26 +51,15 @@ SECRETS_MANAGER = "secretsmanager:"
 SECRET_TTL_SECONDS = 300.0  # a rotated database password is picked up within minutes
 
 
-def _get(env: Mapping[str, str], name: str) -> str | None:
-    value = env.get(name, "").strip()
-    return value or None
-
-
-def _require(env: Mapping[str, str], name: str, why: str) -> str:
-    value = _get(env, name)
+def _require(settings: Settings, field: str, why: str) -> str:
+    value = getattr(settings, field)
     if value is None:
-        raise SettingError(f"{name} is not set: {why}")
+        raise SettingError(f"{env_name(field)} is not set: {why}")
     return value
 
 
-def _env_var(env: Mapping[str, str], name: str):
-    """An EnvVar when the resource reads os.environ (the UI shows the source, not the value);
-    the value itself when the caller passed another mapping."""
-    return dg.EnvVar(name) if env is os.environ else env[name]
-
-
-def _flag(env: Mapping[str, str], name: str, default: bool) -> bool:
-    value = _get(env, name)
+def _flag(settings: Settings, field: str, default: bool) -> bool:
+    value, name = getattr(settings, field), env_name(field)
     if value is None:
         return default
     if value.lower() in ("1", "true", "yes", "on"):
@@ -81,8 +69,8 @@ def _flag(env: Mapping[str, str], name: str, default: bool) -> bool:
     raise SettingError(f"{name}={value!r} is not a boolean (true or false)")
 
 
-def _s3_setting(env: Mapping[str, str], name: str, default: str | None) -> str | None:
-    value = _get(env, name) or default
+def _s3_setting(settings: Settings, field: str, default: str | None) -> str | None:
+    value, name = getattr(settings, field) or default, env_name(field)
     if value is None:
         return None
     try:
@@ -175,9 +163,11 @@ class SecretsManagerSourceDatabase(SourceDatabase):
         return sa.create_engine(self.resolved_url(), pool_pre_ping=True)
 
 
-def source_database(env: Mapping[str, str]) -> SourceDatabase:
-    value = _require(env, "RECMART_SOURCE_DB", "the aws deployment needs the store's database "
-                     "(a postgresql+psycopg2:// URL, or secretsmanager:<secret id>)")
+def source_database(settings: Settings) -> SourceDatabase:
+    if not settings.is_set("source_db"):  # the local default is no store of the aws deployment
+        raise SettingError("RECMART_SOURCE_DB is not set: the aws deployment needs the store's database "
+                           "(a postgresql+psycopg2:// URL, or secretsmanager:<secret id>)")
+    value = settings.source_db
     if value.startswith(SECRETS_MANAGER):
         secret_id = value.removeprefix(SECRETS_MANAGER).strip()
         if not secret_id:
@@ -187,56 +177,55 @@ def source_database(env: Mapping[str, str]) -> SourceDatabase:
 
         _check_source_db(db.resolved_url())  # fails now, naming the setting, if unusable
         return db
-    return SourceDatabase(url=_env_var(env, "RECMART_SOURCE_DB"))
+    return SourceDatabase(url=secret(settings, "source_db"))
 
 
 # ---- Spark ------------------------------------------------------------------------------------
-def spark_runner(env: Mapping[str, str], lake_bucket: str):
-    kind = (_get(env, "RECMART_SPARK_RUNNER") or "glue").lower()
+def spark_runner(settings: Settings, lake_bucket: str):
+    kind = (settings.spark_runner or "glue").lower()
     if kind not in SPARK_RUNNERS:
         raise SettingError(f"RECMART_SPARK_RUNNER={kind!r} is not one of {', '.join(SPARK_RUNNERS)}")
     if kind == "spark-submit":
-        master = _require(env, "RECMART_SPARK_MASTER", "RECMART_SPARK_RUNNER=spark-submit needs the cluster's master URL")
+        master = _require(settings, "spark_master", "RECMART_SPARK_RUNNER=spark-submit needs the cluster's master URL")
         if not master.startswith(("spark://", "local", "yarn", "k8s://")):
             raise SettingError(f"RECMART_SPARK_MASTER={master!r} is not a Spark master URL (spark://host:port)")
-        jars = [j.strip() for j in (_get(env, "RECMART_SPARK_JARS") or "").split(",") if j.strip()]
+        jars = [j.strip() for j in (settings.spark_jars or "").split(",") if j.strip()]
         return kind, SparkSubmitRunner(
             master=master,
-            driver_memory=_get(env, "RECMART_SPARK_DRIVER_MEMORY") or "1g",
-            executor_memory=_get(env, "RECMART_SPARK_EXECUTOR_MEMORY") or "1g",
+            # RECMART_SPARK_DRIVER_MEMORY's default (2g) is the local driver's; a cluster's is 1g.
+            driver_memory=settings.spark_driver_memory if settings.is_set("spark_driver_memory") else "1g",
+            executor_memory=settings.spark_executor_memory or "1g",
             jars=jars,
             shuffle_partitions=None,  # a cluster's data, not a laptop's: its default and AQE
         )
     common = dict(
-        artifacts_uri=_s3_setting(env, "RECMART_ARTIFACTS", f"s3://{lake_bucket}/artifacts"),
-        pipes_uri=_s3_setting(env, "RECMART_PIPES_PREFIX", f"s3://{lake_bucket}/tmp/pipes"),
-        upload_artifacts=_flag(env, "RECMART_SPARK_UPLOAD_ARTIFACTS", False),
+        artifacts_uri=_s3_setting(settings, "artifacts", f"s3://{lake_bucket}/artifacts"),
+        pipes_uri=_s3_setting(settings, "pipes_prefix", f"s3://{lake_bucket}/tmp/pipes"),
+        upload_artifacts=_flag(settings, "spark_upload_artifacts", False),
     )
     if kind == "glue":
-        return kind, GlueSparkRunner(job_name_prefix=_get(env, "RECMART_GLUE_JOB_PREFIX") or "recmart-", **common)
+        return kind, GlueSparkRunner(job_name_prefix=settings.glue_job_prefix or "recmart-", **common)
     why = "RECMART_SPARK_RUNNER=emr-serverless needs it (Terraform output {})"
-    application = _require(env, "RECMART_EMR_APPLICATION_ID", why.format("emr_serverless_application_id"))
-    role = _require(env, "RECMART_EMR_JOB_ROLE_ARN", why.format("emr_serverless_job_role_arn"))
+    application = _require(settings, "emr_application_id", why.format("emr_serverless_application_id"))
+    role = _require(settings, "emr_job_role_arn", why.format("emr_serverless_job_role_arn"))
     if not role.startswith("arn:"):
         raise SettingError(f"RECMART_EMR_JOB_ROLE_ARN={role!r} is not a role ARN")
-    log_uri = _s3_setting(env, "RECMART_EMR_LOG_URI", None)
+    log_uri = _s3_setting(settings, "emr_log_uri", None)
     return kind, EmrServerlessSparkRunner(
         application_id=application, execution_role_arn=role, log_uri=log_uri, **common
     )
 
 
 # ---- everything --------------------------------------------------------------------------------
-def aws_resources(settings: Settings, environ: Mapping[str, str] | None = None) -> dict:
-    """The resources of the aws deployment; raises SettingError naming a bad setting."""
-    env = os.environ if environ is None else environ
+def aws_resources(settings: Settings) -> dict:
+    """The resources of the aws deployment, every value from `settings` (the salt, the lake's
+    scheme and the values both deployments share were checked when they were read); raises
+    SettingError naming a bad setting."""
     if not settings.lake.startswith("s3://"):
         raise SettingError(f"RECMART_LAKE={settings.lake!r}: the aws deployment needs an s3://bucket/prefix lake")
-    salt = _require(env, "RECMART_PII_SALT", "the aws deployment needs a secret salt for hashing personal data")
-    if len(salt) < 8:
-        raise SettingError("RECMART_PII_SALT must be at least 8 characters")
-    source_db = source_database(env)
+    source_db = source_database(settings)
     lake_bucket, _ = split_s3_uri(settings.lake)
-    kind, spark = spark_runner(env, lake_bucket)
+    kind, spark = spark_runner(settings, lake_bucket)
 
     # Other modules of the aws deployment; imported here so the local one never needs them.
     from recmart.aws.athena import AthenaLakeSql
@@ -244,7 +233,7 @@ def aws_resources(settings: Settings, environ: Mapping[str, str] | None = None) 
 
     lake = S3Lake(
         root=settings.lake,
-        endpoint_url=_get(env, "AWS_ENDPOINT_URL_S3") or _get(env, "AWS_ENDPOINT_URL"),
+        endpoint_url=settings.aws_endpoint_url_s3 or settings.aws_endpoint_url,
         # Glue and EMR read and write s3:// with their own connector and committer.
         spark_scheme="s3a" if kind == "spark-submit" else "s3",
         catalog=GlueCatalog(lake_uri=settings.lake, database=names.GLUE_DATABASE),
@@ -256,19 +245,19 @@ def aws_resources(settings: Settings, environ: Mapping[str, str] | None = None) 
         "engine": StepEngine(engine="spark"),
         "source_db": source_db,
         "lake_sql": AthenaLakeSql(database=names.GLUE_DATABASE, workgroup=names.ATHENA_WORKGROUP),
-        "pii": PiiSalt(salt=_env_var(env, "RECMART_PII_SALT")),
+        "pii": PiiSalt(salt=secret(settings, "pii_salt")),
         # DynamoDB tables named as Terraform names them; RECMART_RECS_STORE overrides.
         "recommendation_store": RecommendationStoreResource(url=settings.recs_store or "dynamodb://"),
-        **monitoring_and_feature_resources(env, settings),
+        **monitoring_and_feature_resources(settings),
     }
 
 
-def monitoring_and_feature_resources(env: Mapping[str, str], settings: Settings) -> dict:
+def monitoring_and_feature_resources(settings: Settings) -> dict:
     """Alerts, run metrics and the feature store of the aws deployment."""
     from recmart.aws.feature_store import SageMakerFeatureStore
     from recmart.aws.monitoring import CloudWatchRunMetrics, SnsAlerts
 
-    role = _require(env, "RECMART_FEATURE_STORE_ROLE_ARN",
+    role = _require(settings, "feature_store_role_arn",
                     "the role SageMaker Feature Store writes the offline store with (role recmart-feature-store)")
     return {
         "alerts": SnsAlerts(),

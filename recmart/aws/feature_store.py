@@ -9,17 +9,17 @@
   are sent in chunks by a small thread pool (PutRecord takes one record a call; a few
   concurrent callers reach the throughput a day's rows need without tripping throttling on
   every call). A call throttled or failed by the service (ThrottlingException, 5xx,
-  connection errors) is retried with exponential backoff and full jitter; anything else
-  (ValidationError, AccessForbidden, ...) fails at once. Every failure is counted by error
-  code, and `FeatureIngestionError` is raised when any record remains unwritten: a record
-  is never dropped silently.
+  connection errors) is retried by tenacity, with exponential backoff and full jitter;
+  anything else (ValidationError, AccessForbidden, ...) fails at once. Retries are this
+  class's, not botocore's (one attempt per call there), so that each is counted in the
+  report. Every failure is counted by error code, and `FeatureIngestionError` is raised when
+  any record remains unwritten: a record is never dropped silently.
 - PutRecord without TargetStores writes the online store and SageMaker replicates the
   record to the offline store in S3 itself.
 """
 
 from __future__ import annotations
 
-import random
 import threading
 import time
 from collections import deque
@@ -28,6 +28,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from typing import Any
 
 import boto3
+import tenacity
 from botocore.config import Config
 from botocore.exceptions import ClientError, HTTPClientError
 from botocore.exceptions import ConnectionError as BotoConnectionError
@@ -52,10 +53,13 @@ RETRYABLE_CODES = frozenset({
 sleep = time.sleep
 
 
-def backoff_delay(attempt: int, base: float, cap: float, rng: random.Random | None = None) -> float:
-    """Full-jitter exponential backoff: uniform in [0, min(cap, base * 2**attempt)]."""
-    ceiling = min(cap, base * (2 ** attempt))
-    return (rng or random).uniform(0, ceiling)
+def _sleep(seconds: float) -> None:
+    sleep(seconds)  # looked up at each call: tenacity keeps the function it was given
+
+
+def backoff(base: float, cap: float) -> tenacity.wait.wait_base:
+    """Full-jitter exponential backoff: the n-th retry waits uniform in [0, min(cap, base * 2**(n-1))]."""
+    return tenacity.wait_random_exponential(multiplier=base, max=cap)
 
 
 def error_code(exc: Exception) -> tuple[str, bool]:
@@ -155,20 +159,22 @@ class SageMakerFeatureStore(FeatureStore):
             )
 
     def _wait_created(self, group: FeatureGroupDef) -> None:
-        deadline = time.monotonic() + self.create_timeout_seconds
-        while True:
-            found = self._describe(group.name)
-            status = (found or {}).get("FeatureGroupStatus", "missing")
-            if status == "Created":
-                return
-            if status != "Creating":
-                reason = (found or {}).get("FailureReason") or "no reason given"
-                raise FeatureStoreError(f"feature group {group.name} is {status}: {reason}")
-            if time.monotonic() >= deadline:
-                raise FeatureStoreError(
-                    f"feature group {group.name} still Creating after {self.create_timeout_seconds:g}s"
-                )
-            sleep(self.poll_seconds)
+        creating = tenacity.Retrying(
+            retry=tenacity.retry_if_result(lambda found: (found or {}).get("FeatureGroupStatus") == "Creating"),
+            stop=tenacity.stop_after_delay(self.create_timeout_seconds),
+            wait=tenacity.wait_fixed(self.poll_seconds),
+            sleep=_sleep,
+        )
+        try:
+            found = creating(self._describe, group.name)
+        except tenacity.RetryError:
+            raise FeatureStoreError(
+                f"feature group {group.name} still Creating after {self.create_timeout_seconds:g}s"
+            ) from None
+        status = (found or {}).get("FeatureGroupStatus", "missing")
+        if status != "Created":
+            reason = (found or {}).get("FailureReason") or "no reason given"
+            raise FeatureStoreError(f"feature group {group.name} is {status}: {reason}")
 
     # ---- records ------------------------------------------------------------------------------
     def put_records(self, group: FeatureGroupDef, rows: Iterable[dict]) -> IngestionReport:
@@ -213,22 +219,26 @@ class SageMakerFeatureStore(FeatureStore):
 
     def _put_chunk(self, runtime, group_name: str, chunk: list[tuple[str, list[dict]]]) -> IngestionReport:
         report = IngestionReport(group_name)
-        rng = random.Random()
+
+        def count_retry(_state: tenacity.RetryCallState) -> None:
+            report.retries += 1
+
+        put = tenacity.Retrying(
+            retry=tenacity.retry_if_exception(lambda exc: error_code(exc)[1]),
+            stop=tenacity.stop_after_attempt(self.max_attempts),
+            wait=backoff(self.backoff_base_seconds, self.backoff_max_seconds),
+            sleep=_sleep,
+            before_sleep=count_retry,
+            reraise=True,  # the last call's own error, to be counted by its code
+        )
         for identifier, record in chunk:
             report.records += 1
-            for attempt in range(self.max_attempts):
-                try:
-                    runtime.put_record(FeatureGroupName=group_name, Record=record)
-                except Exception as exc:  # noqa: BLE001 - every failure is classified and counted
-                    code, retryable = error_code(exc)
-                    if retryable and attempt + 1 < self.max_attempts:
-                        report.retries += 1
-                        sleep(backoff_delay(attempt, self.backoff_base_seconds, self.backoff_max_seconds, rng))
-                        continue
-                    report.fail(code, identifier)
-                    break
-                report.written += 1
-                break
+            try:
+                put(runtime.put_record, FeatureGroupName=group_name, Record=record)
+            except Exception as exc:  # noqa: BLE001 - every failure is classified and counted
+                report.fail(error_code(exc)[0], identifier)
+                continue
+            report.written += 1
         return report
 
     def get_record(self, group: FeatureGroupDef, record_identifier: str) -> dict[str, str] | None:

@@ -36,7 +36,6 @@ from pathlib import Path
 from typing import Any
 
 import dagster as dg
-from dagster._core.errors import DagsterExecutionInterruptedError, DagsterPipesExecutionError
 from dagster_aws.pipes import (
     PipesEMRServerlessClient,
     PipesGlueClient,
@@ -217,9 +216,9 @@ class SparkSubmitRunner(SparkStepRunner):
         context.log.info(f"running Spark step {step}: {' '.join(cmd)}")
         try:
             invocation = client.run(context=context, command=cmd, extras=_pipes_extras(step, spec, REMOTE_SQL_CONF))
-        except DagsterExecutionInterruptedError:
+        except dg.DagsterExecutionInterruptedError:
             raise
-        except DagsterPipesExecutionError as exc:
+        except Exception as exc:  # a non-zero exit code, or spark-submit that could not start
             raise dg.Failure(description=f"{run} failed: {exc}", metadata={"run": run, "state": "FAILED"}) from exc
         return _outcome(context, reader, invocation, run, "exit code 0")
 
@@ -296,7 +295,7 @@ class GlueSparkRunner(_AwsPipesRunner):
             invocation = client.run(
                 context=context, start_job_run_params=params, extras=_pipes_extras(step, spec, REMOTE_SQL_CONF)
             )
-        except DagsterExecutionInterruptedError:
+        except dg.DagsterExecutionInterruptedError:
             raise
         except Exception as exc:
             if recorder.started is None:
@@ -381,7 +380,7 @@ class EmrServerlessSparkRunner(_AwsPipesRunner):
                 start_job_run_params=self.start_params(context, step, script_uri, zip_uri),  # type: ignore[arg-type]
                 extras=_pipes_extras(step, spec, REMOTE_SQL_CONF),
             )
-        except DagsterExecutionInterruptedError:
+        except dg.DagsterExecutionInterruptedError:
             raise
         except Exception as exc:
             if recorder.started is None:

@@ -15,7 +15,7 @@ from collections.abc import Collection
 from pyspark.sql import SparkSession
 
 from recmart.tables import RAW_CLICKSTREAM
-from recmart.transforms.ingest import landed_lines, landing_key, to_raw
+from recmart.transforms.ingest import landed_lines, landing_key_of, to_raw
 
 
 def run(spark: SparkSession, spec: dict) -> dict:
@@ -41,7 +41,7 @@ def run(spark: SparkSession, spec: dict) -> dict:
             write_raw(spark, spec, damaged)
             break
         except Exception as exc:  # Spark's errors reach Python as several exception types
-            named = {f: root_cause(exc) for f in files if f not in damaged and landing_key(f) in str(exc)}
+            named = {f: root_cause(exc) for f in files if f not in damaged and landing_key_of(f) in str(exc)}
             if not named and _READ_DAMAGE.search(str(exc)):
                 named = unreadable(spark, [f for f in files if f not in damaged and f.endswith(_COMPRESSED)])
             if not named:
@@ -53,7 +53,7 @@ def run(spark: SparkSession, spec: dict) -> dict:
         "landed_files": len(files),
         "rows": sum(per_day.values()),
         "rows_by_event_date": per_day,
-        "damaged_files": {landing_key(f): why for f, why in damaged.items()},
+        "damaged_files": {landing_key_of(f): why for f, why in damaged.items()},
         # The job's own time, without Dagster's work around it: the ingest throughput.
         "job_seconds": round(time.perf_counter() - started, 2),
     }

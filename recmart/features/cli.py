@@ -11,9 +11,9 @@ from recmart.features.groups import FEATURE_GROUPS, group, terraform_variables
 
 def default_offline_uri() -> str | None:
     """`<lake>/features/sagemaker` when the lake is on S3 (where deploy/terraform puts the offline store)."""
-    from recmart.config import load_settings
+    from recmart.config import command_settings
 
-    lake = load_settings().lake
+    lake = command_settings().lake
     return f"{lake}/features/sagemaker" if lake.startswith("s3://") else None
 
 

@@ -22,7 +22,7 @@ from decimal import Decimal
 
 from recmart.names import FEATURE_GROUP_INTERACTIONS, FEATURE_GROUP_ITEMS, FEATURE_GROUP_USERS
 from recmart.schema import Table
-from recmart.tables import INTERACTION_FEATURES, ITEM_FEATURES, USER_FEATURES
+from recmart.tables import FEATURES_INTERACTIONS, FEATURES_ITEMS, FEATURES_USERS
 
 FEATURE_TYPES = {
     "int32": "Integral",
@@ -133,7 +133,7 @@ def feature_value(value) -> str:
 
 USER_GROUP = FeatureGroupDef(
     name=FEATURE_GROUP_USERS,
-    table=USER_FEATURES,
+    table=FEATURES_USERS,
     record_identifier="user_id",
     event_time_feature="event_time",
     description="recmart user features: activity over 1/7/30 days, spend, favourites and recency.",
@@ -141,7 +141,7 @@ USER_GROUP = FeatureGroupDef(
 )
 ITEM_GROUP = FeatureGroupDef(
     name=FEATURE_GROUP_ITEMS,
-    table=ITEM_FEATURES,
+    table=FEATURES_ITEMS,
     record_identifier="product_id",
     event_time_feature="event_time",
     description="recmart item features: popularity over 1/7/30 days, conversion, trend and catalogue attributes.",
@@ -149,7 +149,7 @@ ITEM_GROUP = FeatureGroupDef(
 )
 INTERACTION_GROUP = FeatureGroupDef(
     name=FEATURE_GROUP_INTERACTIONS,
-    table=INTERACTION_FEATURES,
+    table=FEATURES_INTERACTIONS,
     record_identifier="record_id",
     event_time_feature="event_time",
     description="recmart user x product features: interaction score, counts and last interaction.",

@@ -31,8 +31,10 @@ def lake_filesystem(lake_root: str) -> tuple[pafs.FileSystem, str]:
     return fs, path.rstrip("/")
 
 
-def landing_key(arrival: dt.datetime, file_id: object, compress: bool = True) -> str:
-    """Key of a landing file, relative to the lake root; `arrival` is converted to UTC."""
+def new_landing_key(arrival: dt.datetime, file_id: object, compress: bool = True) -> str:
+    """The key a new landing file gets (as Firehose names it), relative to the lake root;
+    `arrival` is converted to UTC. `recmart.transforms.ingest.landing_key_of` reads it back
+    out of a file's URI."""
     t = arrival.astimezone(dt.timezone.utc) if arrival.tzinfo else arrival
     suffix = ".gz" if compress else ""
     return (f"{LANDING_CLICKSTREAM}/{t:%Y/%m/%d/%H}/"

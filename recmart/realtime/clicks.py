@@ -127,11 +127,9 @@ def decode_kinesis_data(data: object, arrival_micros: int | None = None) -> Clic
     except (binascii.Error, ValueError):
         raise InvalidClick("not_base64", "kinesis.data is not valid base64") from None
     try:
-        text = raw.decode("utf-8")
+        obj = loads(raw)  # the bytes: UTF-8 is checked on the way
     except UnicodeDecodeError:
         raise InvalidClick("not_utf8", "the record is not UTF-8 text") from None
-    try:
-        obj = loads(text)
     except ValueError as exc:
         raise InvalidClick("not_json", f"the record is not JSON ({exc})") from None
     except RecursionError:

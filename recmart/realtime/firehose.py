@@ -20,7 +20,8 @@ from datetime import datetime
 
 import pyarrow.fs as pafs
 
-from recmart.landing.layout import lake_filesystem, landing_key
+from recmart.landing.layout import lake_filesystem
+from recmart.landing.layout import new_landing_key as landing_key
 
 DEFAULT_BUFFER_SECONDS = 300
 DEFAULT_BUFFER_BYTES = 5 * 1024 * 1024

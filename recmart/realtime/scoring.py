@@ -20,7 +20,7 @@ contributed most to its score. Slots the
 candidates cannot fill are filled from trending: the seeds' master categories, then
 overall, then the popularity list the sources were built with (`POPULAR`).
 
-`recmart evaluate` and the daily `recommendation_quality` report judge this function
+`recmart evaluate` and the daily `curated_recommendation_quality` report judge this function
 (`recmart.evaluation.recommenders`), so what they measure is what the handler serves.
 
 Never recommended: what the user bought within the purchase window, and the product of

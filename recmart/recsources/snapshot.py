@@ -2,8 +2,8 @@
 a snapshot carries (`recmart.realtime.loader.load_snapshot(sources=..., popular=...)`).
 
 One function for every caller: the daily `recommendation_snapshot` load, the daily
-`recommendation_quality` report (the snapshot of the day before, rebuilt) and `recmart
-evaluate` (the training log), so all three judge and serve the same tables.
+`curated_recommendation_quality` report (the snapshot of the day before, rebuilt) and
+`recmart evaluate` (the training log), so all three judge and serve the same tables.
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ class SourceSettings:
     # window`): the tables are built in Python, about a minute and 2 GB of peak memory per
     # million clicks (bench/quality/RESULTS_SCALE.md), so without a bound a store of millions
     # of clicks a day (14 days of them) would make `recommendation_snapshot` and
-    # `recommendation_quality` take hours and more memory than the machine has. 2 million
+    # `curated_recommendation_quality` take hours and more memory than the machine has. 2 million
     # keeps the sources to about 2 minutes and 2.5 GB (measured at 5 M) whatever the store's size,
     # and is above every log the figures were tuned and checked on: the RSC15 training log
     # (about 53,000 clicks) and the sample store as `recmart sample` seeds it (7 days of

@@ -24,7 +24,7 @@ import pyarrow.compute as pc
 import pyarrow.dataset as pads
 
 from recmart.recsources.tables import sessions_from_clicks
-from recmart.tables import CLEANED_EVENTS
+from recmart.tables import CURATED_CLEANED_EVENTS
 
 if TYPE_CHECKING:  # the resource module imports Dagster, which a Spark driver does not have
     from recmart.resources.lake import Lake
@@ -105,7 +105,7 @@ def read_window_clicks(lake: Lake, days: Sequence[str], max_clicks: int) -> Wind
     chunks: dict[str, list[pa.RecordBatch]] = {}
     remaining, hit, read = max_clicks, False, 0
     for key in sorted(set(days), reverse=True):  # partition keys are ISO days: newest first
-        ds = dataset(lake, CLEANED_EVENTS, key)
+        ds = dataset(lake, CURATED_CLEANED_EVENTS, key)
         if ds is None:
             continue
         n = ds.count_rows(filter=_is_click())

@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
-import os
 from pathlib import Path
 
 import click
 
-DEFAULT_LAKE = "./.recmart/lake"
-DEFAULT_SOURCE_DB = "sqlite:///./.recmart/source.db"
 # The public catalogue, when the shared data folder sits beside the repository.
 SHARED_CATALOGUE = Path("../shared/data/fashion-catalogue")
 
@@ -18,15 +15,46 @@ def _default_start() -> dt.date:
     return dt.datetime.now(dt.timezone.utc).date() - dt.timedelta(days=7)
 
 
+def _settings():
+    """RECMART_LAKE and RECMART_SOURCE_DB, from the settings `recmart` read when it started."""
+    from recmart.config import command_settings
+
+    return command_settings()
+
+
 def _default_catalogue() -> str | None:
     return str(SHARED_CATALOGUE) if SHARED_CATALOGUE.is_dir() else None
 
 
+def click_source(source_db: str, start: dt.datetime, end: dt.datetime, events_per_day: int, seed: int,
+                 malformed_share: float = 0.0, duplicate_share: float = 0.0):
+    """Clicks of the sample store in the source database, in event-time order: what `recmart stream`
+    sends (`recmart.realtime.cli.stream_command`); a click.ClickException when there is no store."""
+    try:
+        import sqlalchemy as sa
+
+        from recmart.sample.clickstream import simulate_clicks
+        from recmart.sample.store import SampleStore
+
+        engine = sa.create_engine(source_db)
+        try:
+            store = SampleStore.from_engine(engine)
+        finally:
+            engine.dispose()
+        return simulate_clicks(store, start, end, events_per_day, seed, malformed_share=malformed_share,
+                               duplicate_share=duplicate_share)
+    except ImportError as exc:
+        raise click.ClickException(f"the sample store is not available: {exc}") from None
+    except Exception as exc:  # a missing or empty source database: say which and how to make one
+        raise click.ClickException(f"cannot read the sample store from {source_db}: {exc} "
+                                   "(run `recmart seed` first)") from None
+
+
 @click.command("seed")
-@click.option("--lake", default=lambda: os.environ.get("RECMART_LAKE") or DEFAULT_LAKE,
+@click.option("--lake", default=lambda: _settings().lake,
               show_default="RECMART_LAKE or ./.recmart/lake",
               help="Lake root: a folder or s3://bucket/prefix. Clicks land under landing/clickstream/.")
-@click.option("--source-db", default=lambda: os.environ.get("RECMART_SOURCE_DB") or DEFAULT_SOURCE_DB,
+@click.option("--source-db", default=lambda: _settings().source_db,
               show_default="RECMART_SOURCE_DB or sqlite:///./.recmart/source.db",
               help="SQLAlchemy URL of the store's database to create and fill.")
 @click.option("--start", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,

@@ -20,7 +20,7 @@ import pyarrow as pa
 import pyarrow.fs as pafs
 from isal import isal_zlib
 
-from recmart.landing.layout import lake_filesystem, landing_key
+from recmart.landing.layout import lake_filesystem, new_landing_key
 from recmart.sample.sessions import WINDOW_MS
 
 # Firehose's largest buffer; a busier window is split into several files.
@@ -71,7 +71,7 @@ class FirehoseWriter:
 
     def _land(self, arrival_ms: int, payload: pa.Buffer) -> None:
         arrival = dt.datetime.fromtimestamp(arrival_ms // 1000, tz=dt.timezone.utc)
-        key = landing_key(arrival, uuid.UUID(bytes=self._names.bytes(16), version=4), self.compress)
+        key = new_landing_key(arrival, uuid.UUID(bytes=self._names.bytes(16), version=4), self.compress)
         self.keys.append(key)
         while len(self._queued) >= _MAX_QUEUED_FILES:
             self._count(self._queued.popleft().result())

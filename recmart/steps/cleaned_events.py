@@ -1,4 +1,5 @@
-"""cleaned_events[D] and quarantined_events[D]: the raw records assigned to day D, judged.
+"""The step cleaned_events[D]: the raw records assigned to day D, judged, into curated_cleaned_events[D]
+and quarantine_clickstream[D] (the transform's statements `cleaned_events`, `quarantined_events`).
 
 Each landed record ends in exactly one place: cleaned (the first copy of its event_id),
 quarantine (with the first rule it breaks), or counted as a duplicate (`copies` - 1 on the
@@ -14,10 +15,10 @@ from recmart.engine.portable import Transform
 from recmart.steps.event_time import event_time_sql, plausible_sql
 from recmart.steps.step import Input, Step, register
 from recmart.tables import (
-    CLEANED_EVENTS,
     CLICK_FIELDS,
+    CURATED_CLEANED_EVENTS,
     EVENT_TYPES,
-    QUARANTINED_EVENTS,
+    QUARANTINE_CLICKSTREAM,
     RAW_CLICKSTREAM,
     REQUIRED_CLICK_FIELDS,
 )
@@ -122,7 +123,7 @@ TRANSFORM = Transform(
             FROM judged LEFT JOIN repeated ON event_id = repeated_id
             WHERE _reason IS NULL AND repeated_id IS NULL
             UNION ALL
-            SELECT {', '.join(c for c in CLEANED_EVENTS.column_names)} FROM (
+            SELECT {', '.join(c for c in CURATED_CLEANED_EVENTS.column_names)} FROM (
                 SELECT {_CLEANED},
                        row_number() OVER (PARTITION BY event_id ORDER BY arrival_time, source_file,
                                           {', '.join(f + ' NULLS FIRST' for f in CLICK_FIELDS)}) AS _n,
@@ -142,9 +143,9 @@ STEP = register(
             "raw_clickstream": Input(RAW_CLICKSTREAM, days=MAX_LATE_DAYS + 2, end_offset=MAX_LATE_DAYS,
                                      subpartition=True),
         },
-        outputs={"cleaned_events": CLEANED_EVENTS, "quarantined_events": QUARANTINED_EVENTS},
+        outputs={"cleaned_events": CURATED_CLEANED_EVENTS, "quarantined_events": QUARANTINE_CLICKSTREAM},
         settings=CleanSettings,
-        doc=CLEANED_EVENTS.doc,
+        doc=CURATED_CLEANED_EVENTS.doc,
         metrics={
             "cleaned_totals": "SELECT count(*) AS cleaned, coalesce(sum(copies - 1), 0) AS duplicates "
                               "FROM cleaned_events",

@@ -9,7 +9,7 @@ dimension's revenue and units add up to those of `all`, exactly.
 
 from recmart.engine.portable import Transform
 from recmart.steps.step import Input, Step, catalogue_input, register
-from recmart.tables import DAILY_SALES, RAW_TRANSACTIONS
+from recmart.tables import CURATED_DAILY_SALES, RAW_TRANSACTIONS
 
 DIMENSIONS = ("master_category", "article_type", "gender", "base_colour")
 
@@ -55,11 +55,11 @@ STEP = register(
         name="daily_sales",
         transform=TRANSFORM,
         inputs={
-            "transactions": Input(RAW_TRANSACTIONS, asset="raw_transactions"),
+            "transactions": Input(RAW_TRANSACTIONS),
             "catalogue": catalogue_input(),
         },
-        outputs={"daily_sales": DAILY_SALES},
-        doc=DAILY_SALES.doc,
+        outputs={"daily_sales": CURATED_DAILY_SALES},
+        doc=CURATED_DAILY_SALES.doc,
         metrics={
             "headline": """
                 SELECT coalesce(max(orders), 0) AS orders, coalesce(max(units), 0) AS units,

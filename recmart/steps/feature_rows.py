@@ -16,7 +16,7 @@ counts, so each reconciles with the matrices exactly (the asset checks do that).
 - interaction_features: one row per (user, product) of the window, with the pair's score
   of the day and its rank among the user's scores (ties to the smaller product id).
 
-The PySpark transform this replaces (`recmart.transforms.features`) is kept as the parity
+The PySpark transform this replaces (`recmart.transforms.feature_rows`) is kept as the parity
 reference; it takes its constants from here.
 """
 
@@ -27,11 +27,11 @@ from dataclasses import dataclass
 from recmart.engine.portable import Transform
 from recmart.steps.step import Input, Step, catalogue_input, register
 from recmart.tables import (
-    INTERACTION_FEATURES,
-    INTERACTION_MATRIX,
-    INTERACTION_SCORES,
-    ITEM_FEATURES,
-    USER_FEATURES,
+    CURATED_INTERACTION_MATRIX,
+    CURATED_INTERACTION_SCORES,
+    FEATURES_INTERACTIONS,
+    FEATURES_ITEMS,
+    FEATURES_USERS,
 )
 
 WINDOW_DAYS = 30
@@ -210,14 +210,14 @@ STEP = register(
         name="feature_rows",
         transform=TRANSFORM,
         inputs={
-            "interaction_matrix": Input(INTERACTION_MATRIX, days=WINDOW_DAYS),
-            "interaction_scores": Input(INTERACTION_SCORES),
+            "interaction_matrix": Input(CURATED_INTERACTION_MATRIX, days=WINDOW_DAYS),
+            "interaction_scores": Input(CURATED_INTERACTION_SCORES),
             "catalogue": catalogue_input(),
         },
         outputs={
-            "user_features": USER_FEATURES,
-            "item_features": ITEM_FEATURES,
-            "interaction_features": INTERACTION_FEATURES,
+            "user_features": FEATURES_USERS,
+            "item_features": FEATURES_ITEMS,
+            "interaction_features": FEATURES_INTERACTIONS,
         },
         settings=FeatureSettings,
         doc=__doc__,

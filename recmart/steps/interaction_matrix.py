@@ -2,7 +2,7 @@
 
 from recmart.engine.portable import Transform
 from recmart.steps.step import Input, Step, register
-from recmart.tables import CLEANED_EVENTS, INTERACTION_MATRIX, RAW_TRANSACTIONS
+from recmart.tables import CURATED_CLEANED_EVENTS, CURATED_INTERACTION_MATRIX, RAW_TRANSACTIONS
 
 # Counts come from distinct events (cleaning made event_id unique); purchases are distinct
 # orders of any status but `cancelled`, units and revenue their items. A conditional count
@@ -50,9 +50,9 @@ STEP = register(
     Step(
         name="interaction_matrix",
         transform=TRANSFORM,
-        inputs={"cleaned_events": Input(CLEANED_EVENTS), "transactions": Input(RAW_TRANSACTIONS, asset="raw_transactions")},
-        outputs={"interaction_matrix": INTERACTION_MATRIX},
-        doc=INTERACTION_MATRIX.doc,
+        inputs={"cleaned_events": Input(CURATED_CLEANED_EVENTS), "transactions": Input(RAW_TRANSACTIONS)},
+        outputs={"interaction_matrix": CURATED_INTERACTION_MATRIX},
+        doc=CURATED_INTERACTION_MATRIX.doc,
         metrics={
             "totals": """
                 SELECT count(*) AS rows, coalesce(sum(views), 0) AS views,

@@ -5,7 +5,7 @@ score = sum over the window's days d of weight(d) * 0.5 ** ((D - d) / half_life_
 
 from recmart.engine.portable import Transform
 from recmart.steps.step import Input, Step, register
-from recmart.tables import INTERACTION_MATRIX, INTERACTION_SCORES
+from recmart.tables import CURATED_INTERACTION_MATRIX, CURATED_INTERACTION_SCORES
 from recmart.transforms.scores import ScoreSettings
 
 TRANSFORM = Transform(
@@ -35,9 +35,9 @@ STEP = register(
         name="interaction_scores",
         transform=TRANSFORM,
         # The window the lineage states follows the run config's window_days.
-        inputs={"interaction_matrix": Input(INTERACTION_MATRIX, days="window_days")},
-        outputs={"interaction_scores": INTERACTION_SCORES},
+        inputs={"interaction_matrix": Input(CURATED_INTERACTION_MATRIX, days="window_days")},
+        outputs={"interaction_scores": CURATED_INTERACTION_SCORES},
         settings=ScoreSettings,
-        doc=INTERACTION_SCORES.doc,
+        doc=CURATED_INTERACTION_SCORES.doc,
     )
 )

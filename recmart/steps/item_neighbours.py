@@ -29,7 +29,7 @@ from dataclasses import dataclass
 
 from recmart.engine.portable import Transform
 from recmart.steps.step import Input, Step, register
-from recmart.tables import INTERACTION_SCORES, ITEM_NEIGHBOURS
+from recmart.tables import CURATED_INTERACTION_SCORES, CURATED_ITEM_NEIGHBOURS
 
 
 @dataclass(frozen=True)
@@ -100,8 +100,8 @@ STEP = register(
         name="item_neighbours",
         transform=TRANSFORM,
         # The scores of D already cover the trailing window, so the neighbours of D need only them.
-        inputs={"interaction_scores": Input(INTERACTION_SCORES)},
-        outputs={"item_neighbours": ITEM_NEIGHBOURS},
+        inputs={"interaction_scores": Input(CURATED_INTERACTION_SCORES)},
+        outputs={"item_neighbours": CURATED_ITEM_NEIGHBOURS},
         settings=NeighbourSettings,
         doc=__doc__,
         # The pair counts are those of the PySpark job, from the step's input (a user keeps

@@ -44,6 +44,7 @@ import datetime as dt
 import hashlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -61,8 +62,10 @@ from recmart.recsources.window import (
     newest_clicks,
     read_window_clicks,
 )
-from recmart.resources.lake import Lake
-from recmart.tables import CLEANED_EVENTS
+from recmart.tables import CURATED_CLEANED_EVENTS
+
+if TYPE_CHECKING:  # the resource module imports Dagster; steps do not (recmart.recsources.window does the same)
+    from recmart.resources.lake import Lake
 
 LIST_LENGTH = 20
 # The report's figures a materialisation carries per recommender and scope (`<recommender>/<scope>/<figure>`).
@@ -236,10 +239,10 @@ def judge_lake_day(lake: Lake, day: str, window: list[str], neighbours: Iterable
     events read, of the day and of the window (their histories). The same report as
     `judge_day` on the same events."""
     tables, popular, clicks = window_sources(lake, window, sources)
-    day_ds = dataset(lake, CLEANED_EVENTS, day)
+    day_ds = dataset(lake, CURATED_CLEANED_EVENTS, day)
     active, sampled = sampled_users(day_ds, settings.max_users, settings.max_positions)
     test = users_events([day_ds], sampled)
-    earlier = users_events([dataset(lake, CLEANED_EVENTS, k) for k in window], list(test))
+    earlier = users_events([dataset(lake, CURATED_CLEANED_EVENTS, k) for k in window], list(test))
     prior = {u: earlier[u] for u in test if u in earlier}
     report = _judge(test, active, prior, clicks.sessions, tables, popular, neighbours, trending, products)
     return report, clicks

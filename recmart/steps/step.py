@@ -22,7 +22,6 @@ class Input:
     table: Table
     days: int | str = 1
     end_offset: int = 0
-    asset: str | None = None  # the asset that writes the table, when not named as the input
     # Only the newest partition of the window that exists (a snapshot such as the catalogue).
     newest_only: bool = False
 
@@ -83,7 +82,7 @@ CATALOGUE_LOOKBACK_DAYS = 30
 
 def catalogue_input() -> Input:
     """The catalogue as the steps read it: the newest snapshot of the day or the days before."""
-    return Input(RAW_PRODUCTS, days=CATALOGUE_LOOKBACK_DAYS + 1, asset="raw_products", newest_only=True)
+    return Input(RAW_PRODUCTS, days=CATALOGUE_LOOKBACK_DAYS + 1, newest_only=True)
 
 
 REGISTRY: dict[str, Step] = {}

@@ -18,7 +18,11 @@ interest, not a trend.
 
 from recmart.engine.portable import Transform
 from recmart.steps.step import Input, Step, catalogue_input, register
-from recmart.tables import FASHION_TRENDS, INTERACTION_MATRIX, TRENDING_PRODUCTS
+from recmart.tables import (
+    CURATED_FASHION_TRENDS,
+    CURATED_INTERACTION_MATRIX,
+    CURATED_TRENDING_PRODUCTS,
+)
 from recmart.transforms.trends import FASHION_ATTRIBUTES, TrendSettings
 
 _SCOPED = """SELECT 'all' AS scope, {cols} FROM {rel}
@@ -93,10 +97,10 @@ STEP = register(
         name="trends",
         transform=TRANSFORM,
         inputs={
-            "interaction_matrix": Input(INTERACTION_MATRIX, days="baseline_days", plus_days=1),
+            "interaction_matrix": Input(CURATED_INTERACTION_MATRIX, days="baseline_days", plus_days=1),
             "catalogue": catalogue_input(),
         },
-        outputs={"trending_products": TRENDING_PRODUCTS, "fashion_trends": FASHION_TRENDS},
+        outputs={"trending_products": CURATED_TRENDING_PRODUCTS, "fashion_trends": CURATED_FASHION_TRENDS},
         settings=TrendSettings,
         doc=__doc__,
         metrics={

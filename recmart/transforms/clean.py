@@ -13,10 +13,10 @@ from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
 from recmart.tables import (
-    CLEANED_EVENTS,
     CLICK_FIELDS,
+    CURATED_CLEANED_EVENTS,
     EVENT_TYPES,
-    QUARANTINED_EVENTS,
+    QUARANTINE_CLICKSTREAM,
     REQUIRED_CLICK_FIELDS,
 )
 from recmart.transforms.events import event_timestamp
@@ -110,7 +110,7 @@ def clean_day(
     # and count the others. Retries are rare, so the records whose id occurs once go
     # straight through and only the others are aggregated by event_id: aggregating every
     # record sorted the whole day and was most of this step's time.
-    columns = CLEANED_EVENTS.column_names
+    columns = CURATED_CLEANED_EVENTS.column_names
 
     def valid(df):
         return _valid(_judged(df, day, max_late_days, future_skew_minutes), pii_salt)
@@ -124,7 +124,7 @@ def clean_day(
         single = valid(raw.join(repeated, "event_id", "left_anti")).withColumn("copies", F.lit(1))
         several = _first_copies(valid(raw.join(repeated, "event_id", "left_semi")))
         cleaned = single.select(*columns).unionByName(several.select(*columns))
-    return cleaned, quarantined.select(*QUARANTINED_EVENTS.column_names)
+    return cleaned, quarantined.select(*QUARANTINE_CLICKSTREAM.column_names)
 
 
 def _fields_hash() -> Column:
@@ -158,7 +158,7 @@ def _repeated_ids(raw: DataFrame) -> DataFrame | None:
 def _first_copies(valid: DataFrame) -> DataFrame:
     """One row per event_id: the first copy to land (earliest arrival, then file, then the
     fields hash: deterministic) and the number of valid copies."""
-    payload = [c for c in CLEANED_EVENTS.column_names if c not in ("event_id", "copies")]
+    payload = [c for c in CURATED_CLEANED_EVENTS.column_names if c not in ("event_id", "copies")]
     first_key = F.struct("arrival_time", "source_file", "record_hash")
     return (
         valid.groupBy("event_id")

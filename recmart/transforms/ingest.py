@@ -26,8 +26,9 @@ _AS_TEXT = T.StructType(
 _LANDING_KEY = r"(landing/.*)$"
 
 
-def landing_key(uri: str) -> str:
-    """The landing key of a file URI, as `file_columns` gives it as `source_file`."""
+def landing_key_of(uri: str) -> str:
+    """The landing key within a landed file's URI, as `file_columns` gives it as `source_file`
+    (`recmart.landing.layout.new_landing_key` makes one for a new file)."""
     found = re.search(_LANDING_KEY, uri)
     return found.group(1) if found else uri
 

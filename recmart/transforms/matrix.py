@@ -5,7 +5,7 @@ from __future__ import annotations
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
-from recmart.tables import INTERACTION_MATRIX
+from recmart.tables import CURATED_INTERACTION_MATRIX
 
 _MONEY = "decimal(18,2)"
 
@@ -54,4 +54,4 @@ def interaction_matrix(events: DataFrame, transactions: DataFrame) -> DataFrame:
         F.coalesce("revenue", F.lit(0).cast(_MONEY)).alias("revenue"),
         F.least("first_click", "first_order").alias("first_event_time"),
         F.greatest("last_click", "last_order").alias("last_event_time"),
-    ).select(*INTERACTION_MATRIX.column_names)
+    ).select(*CURATED_INTERACTION_MATRIX.column_names)

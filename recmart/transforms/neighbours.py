@@ -29,7 +29,7 @@ from pyspark.sql import DataFrame, Window
 from pyspark.sql import functions as F
 
 from recmart.steps.item_neighbours import NeighbourSettings  # noqa: F401  (declared with the step)
-from recmart.tables import ITEM_NEIGHBOURS
+from recmart.tables import CURATED_ITEM_NEIGHBOURS
 
 
 def product_index(scores: DataFrame) -> DataFrame:
@@ -112,7 +112,7 @@ def neighbours_from_items(user_items: DataFrame, index: DataFrame, settings: Nei
         top.select("i", F.col("n.j").alias("j"), (F.col("p") + 1).cast("int").alias("rank"),
                    F.col("n.score").alias("score"), F.col("n.co_users").cast("bigint").alias("co_users"))
         .join(F.broadcast(pid), "i").join(F.broadcast(nid), "j")
-        .select(*ITEM_NEIGHBOURS.column_names)
+        .select(*CURATED_ITEM_NEIGHBOURS.column_names)
     )
 
 

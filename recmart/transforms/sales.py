@@ -12,7 +12,7 @@ from __future__ import annotations
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
-from recmart.tables import DAILY_SALES
+from recmart.tables import CURATED_DAILY_SALES
 
 DIMENSIONS = ("master_category", "article_type", "gender", "base_colour")
 UNKNOWN = "unknown"
@@ -44,4 +44,4 @@ def daily_sales(transactions: DataFrame, catalogue: DataFrame) -> DataFrame:
         F.countDistinct(F.when(F.col("cancelled"), F.col("order_id"))).cast("bigint").alias("cancelled_orders"),
     )
     avg = F.when(F.col("orders") > 0, (F.col("revenue") / F.col("orders")).cast(_MONEY))
-    return agg.withColumn("avg_basket", avg).select(*DAILY_SALES.column_names)
+    return agg.withColumn("avg_basket", avg).select(*CURATED_DAILY_SALES.column_names)

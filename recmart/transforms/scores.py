@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
-from recmart.tables import INTERACTION_SCORES
+from recmart.tables import CURATED_INTERACTION_SCORES
 
 
 @dataclass(frozen=True)
@@ -54,5 +54,5 @@ def interaction_scores(matrices: DataFrame, day: dt.date, settings: ScoreSetting
             F.countDistinct("event_date").cast("int").alias("active_days"),
             F.max("last_event_time").alias("last_event_time"),
         )
-        .select(*INTERACTION_SCORES.column_names)
+        .select(*CURATED_INTERACTION_SCORES.column_names)
     )

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pyspark.sql import Column, DataFrame, Window
 from pyspark.sql import functions as F
 
-from recmart.tables import FASHION_TRENDS, TRENDING_PRODUCTS
+from recmart.tables import CURATED_FASHION_TRENDS, CURATED_TRENDING_PRODUCTS
 
 SCOPE_ALL = "all"
 FASHION_ATTRIBUTES = ("article_type", "base_colour", "season", "gender", "usage")
@@ -106,7 +106,7 @@ def trending_products(trends: DataFrame, catalogue: DataFrame, settings: TrendSe
         ).alias("scope"),
         "product_id", "weighted_interactions", "baseline", "trend_score",
     )
-    return _ranked(scoped, ["scope"], settings.top_n).select(*TRENDING_PRODUCTS.column_names)
+    return _ranked(scoped, ["scope"], settings.top_n).select(*CURATED_TRENDING_PRODUCTS.column_names)
 
 
 def fashion_trends(trends: DataFrame, catalogue: DataFrame, settings: TrendSettings) -> DataFrame:
@@ -135,4 +135,4 @@ def fashion_trends(trends: DataFrame, catalogue: DataFrame, settings: TrendSetti
     scored = per_value.withColumn(
         "trend_score", trend_score(F.col("weighted_interactions"), F.col("baseline"), settings.attribute_prior)
     )
-    return _ranked(scored, ["scope", "attribute"], None).select(*FASHION_TRENDS.column_names)
+    return _ranked(scored, ["scope", "attribute"], None).select(*CURATED_FASHION_TRENDS.column_names)

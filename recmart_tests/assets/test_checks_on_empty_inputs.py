@@ -9,8 +9,8 @@ import pytest
 import sqlalchemy as sa
 
 from recmart.assets.curated import checks as curated
+from recmart.assets.curated.marts import checks as marts
 from recmart.assets.features import checks as features
-from recmart.assets.marts import checks as marts
 from recmart.assets.raw import CHECKS as RAW_CHECKS
 from recmart.assets.raw import raw_products, raw_transactions, raw_users
 from recmart.assets.raw.checks import landed_vs_raw

@@ -12,20 +12,21 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 import requests
+from botocore.awsrequest import AWSResponse
 from botocore.stub import ANY, Stubber
 from moto import mock_aws
 from moto.core import DEFAULT_ACCOUNT_ID
 
 from recmart import names
 from recmart.assets.curated import checks
-from recmart.aws.athena import AthenaLakeSql, AthenaQueryError, convert_rows
+from recmart.aws.athena import AthenaLakeSql, AthenaQueryError
 from recmart.aws.glue_catalog import CatalogError, GlueCatalog
 from recmart.resources.lake import LocalLake
 from recmart.resources.sql import DuckDBLakeSql, LakeSql
 from recmart.tables import (
-    CLEANED_EVENTS,
-    INTERACTION_MATRIX,
-    QUARANTINED_EVENTS,
+    CURATED_CLEANED_EVENTS,
+    CURATED_INTERACTION_MATRIX,
+    QUARANTINE_CLICKSTREAM,
     RAW_CLICKSTREAM,
     RAW_PRODUCTS,
 )
@@ -66,14 +67,14 @@ def _partitions(table):
 def test_glue_creates_database_and_table_from_the_schema_then_registers_moves_and_drops_a_partition(aws):
     catalog = GlueCatalog(lake_uri=LAKE)
     run1 = f"{LAKE}/curated/cleaned_events/event_date={DAY}/_v=run1"
-    catalog.register_partition(CLEANED_EVENTS, DAY, run1.replace("s3://", "s3a://"))  # Spark's spelling
+    catalog.register_partition(CURATED_CLEANED_EVENTS, DAY, run1.replace("s3://", "s3a://"))  # Spark's spelling
 
     table = _glue().get_table(DatabaseName=names.GLUE_DATABASE, Name="curated_cleaned_events")["Table"]
-    want = CLEANED_EVENTS.glue_table_input(f"{LAKE}/curated/cleaned_events")
+    want = CURATED_CLEANED_EVENTS.glue_table_input(f"{LAKE}/curated/cleaned_events")
     assert table["StorageDescriptor"]["Columns"] == want["StorageDescriptor"]["Columns"]
     assert table["StorageDescriptor"]["Location"] == f"{LAKE}/curated/cleaned_events"
     assert table["PartitionKeys"] == [{"Name": "event_date", "Type": "date"}]
-    assert _partitions(CLEANED_EVENTS) == {(DAY,): run1 + "/"}
+    assert _partitions(CURATED_CLEANED_EVENTS) == {(DAY,): run1 + "/"}
     part = _glue().get_partition(DatabaseName=names.GLUE_DATABASE, TableName="curated_cleaned_events",
                                  PartitionValues=[DAY])["Partition"]
     assert part["StorageDescriptor"]["Columns"] == want["StorageDescriptor"]["Columns"]
@@ -81,29 +82,29 @@ def test_glue_creates_database_and_table_from_the_schema_then_registers_moves_an
 
     # The next publish of the day switches the one partition to its new location.
     run2 = f"{LAKE}/curated/cleaned_events/event_date={DAY}/_v=run2"
-    catalog.register_partition(CLEANED_EVENTS, DAY, run2)
-    catalog.register_partition(CLEANED_EVENTS, "2026-11-21", f"{LAKE}/curated/cleaned_events/event_date=2026-11-21/_v=r")
-    assert _partitions(CLEANED_EVENTS) == {
+    catalog.register_partition(CURATED_CLEANED_EVENTS, DAY, run2)
+    catalog.register_partition(CURATED_CLEANED_EVENTS, "2026-11-21", f"{LAKE}/curated/cleaned_events/event_date=2026-11-21/_v=r")
+    assert _partitions(CURATED_CLEANED_EVENTS) == {
         (DAY,): run2 + "/", ("2026-11-21",): f"{LAKE}/curated/cleaned_events/event_date=2026-11-21/_v=r/",
     }
-    assert catalog.partition_location(CLEANED_EVENTS, DAY) == run2 + "/"
+    assert catalog.partition_location(CURATED_CLEANED_EVENTS, DAY) == run2 + "/"
 
-    catalog.drop_partition(CLEANED_EVENTS, DAY)
-    catalog.drop_partition(CLEANED_EVENTS, DAY)  # already gone: nothing to do
-    assert list(_partitions(CLEANED_EVENTS)) == [("2026-11-21",)]
+    catalog.drop_partition(CURATED_CLEANED_EVENTS, DAY)
+    catalog.drop_partition(CURATED_CLEANED_EVENTS, DAY)  # already gone: nothing to do
+    assert list(_partitions(CURATED_CLEANED_EVENTS)) == [("2026-11-21",)]
 
 
 def test_glue_leaves_an_existing_table_as_it_is(aws):
     glue = _glue()
     glue.create_database(DatabaseInput={"Name": names.GLUE_DATABASE})
-    made_by_terraform = INTERACTION_MATRIX.glue_table_input(f"{LAKE}/curated/interaction_matrix")
+    made_by_terraform = CURATED_INTERACTION_MATRIX.glue_table_input(f"{LAKE}/curated/interaction_matrix")
     made_by_terraform["Description"] = "created by terraform"
     glue.create_table(DatabaseName=names.GLUE_DATABASE, TableInput=made_by_terraform)
 
-    GlueCatalog(lake_uri=LAKE).register_partition(INTERACTION_MATRIX, DAY, f"{LAKE}/curated/interaction_matrix/x")
+    GlueCatalog(lake_uri=LAKE).register_partition(CURATED_INTERACTION_MATRIX, DAY, f"{LAKE}/curated/interaction_matrix/x")
     table = glue.get_table(DatabaseName=names.GLUE_DATABASE, Name="curated_interaction_matrix")["Table"]
     assert table["Description"] == "created by terraform"
-    assert _partitions(INTERACTION_MATRIX) == {(DAY,): f"{LAKE}/curated/interaction_matrix/x/"}
+    assert _partitions(CURATED_INTERACTION_MATRIX) == {(DAY,): f"{LAKE}/curated/interaction_matrix/x/"}
 
 
 def test_glue_registers_every_event_day_under_an_arrival_day_of_raw_clickstream(aws):
@@ -134,7 +135,7 @@ def test_glue_registers_every_event_day_under_an_arrival_day_of_raw_clickstream(
 def test_glue_refuses_a_key_that_is_not_a_day_and_reports_a_partition_it_could_not_create():
     catalog = GlueCatalog(lake_uri=LAKE, region_name=REGION)
     with pytest.raises(ValueError, match="not a day"):
-        catalog.register_partition(CLEANED_EVENTS, "2026-11-20' OR '1'='1", f"{LAKE}/x")
+        catalog.register_partition(CURATED_CLEANED_EVENTS, "2026-11-20' OR '1'='1", f"{LAKE}/x")
 
     glue = boto3.client("glue", region_name=REGION, aws_access_key_id="x", aws_secret_access_key="x")
     catalog._clients["glue"] = glue
@@ -147,7 +148,7 @@ def test_glue_refuses_a_key_that_is_not_a_day_and_reports_a_partition_it_could_n
             "ErrorDetail": {"ErrorCode": "ResourceNumberLimitExceededException", "ErrorMessage": "too many partitions"},
         }]}, {"DatabaseName": "recmart", "TableName": "curated_cleaned_events", "PartitionInputList": ANY})
         with pytest.raises(CatalogError, match="ResourceNumberLimitExceededException: too many partitions"):
-            catalog.register_partition(CLEANED_EVENTS, DAY, f"{LAKE}/curated/cleaned_events/v1")
+            catalog.register_partition(CURATED_CLEANED_EVENTS, DAY, f"{LAKE}/curated/cleaned_events/v1")
         stub.assert_no_pending_responses()
 
 
@@ -211,25 +212,20 @@ def test_athena_runs_in_the_recmart_workgroup_and_database_and_converts_every_ty
     assert execution.context == {"Database": names.GLUE_DATABASE, "Catalog": "AwsDataCatalog"}
 
 
-def test_athena_keeps_a_first_row_that_is_data_when_the_statement_is_not_a_select():
-    # SHOW / DESCRIBE answers have no header row: a first row equal to the labels stays.
-    info = [_column("partition", "varchar")]
-    assert convert_rows(info, [_cells(["partition"])]) == [("partition",)]
-
-
-def _stubbed_athena(**settings) -> tuple[AthenaLakeSql, Stubber]:
+def _stubbed_athena(monkeypatch, **settings) -> tuple[AthenaLakeSql, Stubber]:
+    for key, value in {"AWS_ACCESS_KEY_ID": "x", "AWS_SECRET_ACCESS_KEY": "x", "AWS_EC2_METADATA_DISABLED": "true"}.items():
+        monkeypatch.setenv(key, value)
     sql = AthenaLakeSql(poll_seconds=0, region_name=REGION, **settings)
-    client = boto3.client("athena", region_name=REGION, aws_access_key_id="x", aws_secret_access_key="x")
-    sql._client_cache["athena"] = client
-    return sql, Stubber(client)
+    return sql, Stubber(sql.connection().client)
 
 
 def _execution(state: str, **status) -> dict:
-    return {"QueryExecution": {"QueryExecutionId": "q1", "StatementType": "DML", "Status": {"State": state, **status}}}
+    return {"QueryExecution": {"QueryExecutionId": "q1", "Query": "SELECT ...", "StatementType": "DML",
+                               "Status": {"State": state, **status}}}
 
 
-def test_athena_reads_every_page_and_skips_the_header_only_on_the_first():
-    sql, stub = _stubbed_athena(page_size=2)
+def test_athena_reads_every_page_and_skips_the_header_only_on_the_first(monkeypatch):
+    sql, stub = _stubbed_athena(monkeypatch, page_size=2)
     info = [_column("product_id", "varchar"), _column("colour", "varchar")]
     start = {"QueryString": "SELECT product_id, colour FROM t", "WorkGroup": "recmart",
              "QueryExecutionContext": {"Database": "recmart", "Catalog": "AwsDataCatalog"}}
@@ -257,8 +253,8 @@ def test_athena_reads_every_page_and_skips_the_header_only_on_the_first():
     assert rows == [("p1", "red"), ("product_id", "colour"), ("p2", None), ("p3", "blue")]
 
 
-def test_athena_failure_carries_the_state_change_reason():
-    sql, stub = _stubbed_athena()
+def test_athena_failure_carries_the_state_change_reason(monkeypatch):
+    sql, stub = _stubbed_athena(monkeypatch)
     stub.add_response("start_query_execution", {"QueryExecutionId": "q1"})
     stub.add_response("get_query_execution", _execution("RUNNING"))
     stub.add_response("get_query_execution", _execution(
@@ -273,14 +269,56 @@ def test_athena_failure_carries_the_state_change_reason():
     assert failure.value.state == "FAILED"
 
 
-def test_athena_stops_a_query_that_outlives_its_timeout():
-    sql, stub = _stubbed_athena(timeout_seconds=0)
+def test_athena_stops_a_query_that_outlives_its_timeout(monkeypatch):
+    sql, stub = _stubbed_athena(monkeypatch, timeout_seconds=0)
     stub.add_response("start_query_execution", {"QueryExecutionId": "q1"})
     stub.add_response("get_query_execution", _execution("RUNNING"))
     stub.add_response("stop_query_execution", {}, {"QueryExecutionId": "q1"})
     with stub, pytest.raises(AthenaQueryError, match="still RUNNING after 0s: stopped"):
         sql.query("SELECT 1")
     stub.assert_no_pending_responses()
+
+
+def _throttle(client, operation: str, times: int) -> list[int]:
+    """Answer the next `times` `operation` calls with ThrottlingException. botocore sends every
+    request to all before-send handlers, so moto still sees the throttled ones: throttle calls
+    that change nothing there."""
+    throttled: list[int] = []
+    body = b'{"__type":"ThrottlingException","message":"Rate exceeded"}'
+
+    class Raw:
+        def stream(self, **_):
+            return iter([body])
+
+        def read(self, *_):
+            return body
+
+    def answer(request, **_):
+        if len(throttled) >= times:
+            return None
+        throttled.append(1)
+        return AWSResponse(request.url, 400, {"x-amzn-ErrorType": "ThrottlingException"}, Raw())
+
+    client.meta.events.register_first(f"before-send.athena.{operation}", answer)
+    return throttled
+
+
+def test_athena_calls_that_are_throttled_are_retried_by_botocore(aws):
+    inject_athena_results(athena_result([("_col0", "bigint")], [["6"]]))
+    sql = AthenaLakeSql(poll_seconds=0)
+    throttled = _throttle(sql.connection().client, "GetQueryResults", times=2)
+    assert sql.query("SELECT 6") == (["_col0"], [(6,)])
+    assert len(throttled) == 2 and len(_executions()) == 1
+
+
+def test_athena_call_that_fails_names_the_workgroup_and_the_sql(monkeypatch):
+    sql, stub = _stubbed_athena(monkeypatch)
+    stub.add_client_error("start_query_execution", "AccessDeniedException", "not allowed", 400)
+    with stub, pytest.raises(AthenaQueryError) as failure:
+        sql.query("SELECT 1")
+    message = str(failure.value)
+    assert "Athena query in workgroup recmart failed" in message and "AccessDeniedException" in message
+    assert message.endswith("SQL: SELECT 1") and failure.value.query_execution_id is None
 
 
 # ---- one interface, two engines: the curated checks' own SQL ---------------------------------------
@@ -300,18 +338,18 @@ def _small_lake(root: Path) -> None:
     landed = {"source_file": "landing/x.gz", "arrival_time": at, "corrupt": False}
     _write(root, RAW_CLICKSTREAM, [{**landed, "record": f"r{i}", "event_id": f"e{i}"} for i in range(6)], subkey=DAY)
     base = {"session_id": "s1", "source_file": "landing/x.gz", "arrival_time": at, "event_time": at, "copies": 1}
-    _write(root, CLEANED_EVENTS, [
+    _write(root, CURATED_CLEANED_EVENTS, [
         {**base, "event_id": "e1", "event_type": "view", "user_id": "u1", "product_id": "p1", "copies": 2},
         {**base, "event_id": "e2", "event_type": "add_to_cart", "user_id": "u1", "product_id": "p1"},
         {**base, "event_id": "e3", "event_type": "view", "user_id": "u2", "product_id": "p2"},
         {**base, "event_id": "e4", "event_type": "view", "user_id": None, "product_id": "p3"},
     ])
-    _write(root, QUARANTINED_EVENTS, [
+    _write(root, QUARANTINE_CLICKSTREAM, [
         {"record": "{}", "source_file": "landing/x.gz", "arrival_time": at, "reason": "missing_field"},
     ])
     zero = {"remove_from_carts": 0, "purchases": 0, "units": 0, "revenue": Decimal("0.00"),
             "first_event_time": at, "last_event_time": at}
-    _write(root, INTERACTION_MATRIX, [
+    _write(root, CURATED_INTERACTION_MATRIX, [
         {**zero, "user_id": "u1", "product_id": "p1", "views": 1, "add_to_carts": 1},
         {**zero, "user_id": "u2", "product_id": "p2", "views": 1, "add_to_carts": 0},
     ])

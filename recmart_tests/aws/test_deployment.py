@@ -164,6 +164,6 @@ def test_an_unusable_secret_fails_the_load_naming_the_setting_not_the_secret(aws
 def test_aws_resources_reads_a_given_environment():
     env = {**AWS_ENV, "RECMART_SPARK_RUNNER": "glue", "RECMART_ARTIFACTS": "s3://other/art/"}
     settings = load_settings(env)
-    resources = aws_resources(settings, env)
+    resources = aws_resources(settings)
     assert resources["spark"].artifacts_uri == "s3://other/art"
     assert resources["pii"].salt == "a-long-enough-salt"

@@ -5,7 +5,6 @@ real service models), and the daily ingestion asset."""
 from __future__ import annotations
 
 import datetime as dt
-import random
 import threading
 from decimal import Decimal
 
@@ -16,9 +15,9 @@ import pyarrow.parquet as pq
 import pytest
 from botocore.stub import Stubber
 
-from recmart.assets.serving.feature_store import feature_store_ingestion
+from recmart.assets.serving.feature_store_ingestion import feature_store_ingestion
 from recmart.aws import feature_store as sm_module
-from recmart.aws.feature_store import SageMakerFeatureStore, backoff_delay
+from recmart.aws.feature_store import SageMakerFeatureStore
 from recmart.features.groups import FEATURE_GROUPS, INTERACTION_GROUP, ITEM_GROUP, USER_GROUP
 from recmart.resources.feature_store import (
     FeatureIngestionError,
@@ -224,11 +223,21 @@ def test_put_records_runs_a_small_thread_pool_and_writes_everything_despite_thro
     assert overlapped.is_set() and 1 < len(threads) <= 4
 
 
-def test_backoff_is_full_jitter_below_an_exponential_ceiling():
-    rng = random.Random(7)
-    for attempt in range(10):
-        for _ in range(50):
-            assert 0 <= backoff_delay(attempt, 0.1, 5.0, rng) <= min(5.0, 0.1 * 2 ** attempt)
+def test_backoff_is_full_jitter_below_an_exponential_ceiling(delays):
+    store, _, runtime = _store(max_workers=1, max_attempts=10, backoff_base_seconds=0.1, backoff_max_seconds=5.0)
+    rows = [row_for(USER_GROUP, f"u{i}") for i in range(20)]
+    for _ in rows:
+        for _ in range(9):
+            runtime.add_client_error("put_record", "ThrottlingException", http_status_code=400)
+        runtime.add_response("put_record", {})
+    with runtime:
+        report = store.put_records(USER_GROUP, rows)
+    assert (report.written, report.retries) == (20, 180)
+    per_record = [delays[i : i + 9] for i in range(0, len(delays), 9)]
+    for waits in per_record:
+        assert all(0 <= w <= min(5.0, 0.1 * 2**n) for n, w in enumerate(waits))
+    # Jitter: the waits of one retry differ from record to record, and reach past half the ceiling.
+    assert len({waits[5] for waits in per_record}) > 1 and max(waits[5] for waits in per_record) > 1.6
 
 
 # ---- the daily asset ---------------------------------------------------------------------------------
@@ -259,7 +268,7 @@ def test_the_ingestion_asset_puts_the_days_rows_of_every_group(tmp_path):
     assert store.get_record(INTERACTION_GROUP, "u1#p1")["score"] == "0.75"
     spec = feature_store_ingestion.specs_by_key[dg.AssetKey("feature_store_ingestion")]
     assert spec.group_name == "serving"
-    assert {d.asset_key.to_user_string() for d in spec.deps} == {"user_features", "item_features", "interaction_features"}
+    assert {d.asset_key.to_user_string() for d in spec.deps} == {"features_users", "features_items", "features_interactions"}
 
 
 class _Failing(FeatureStore):

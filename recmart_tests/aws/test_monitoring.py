@@ -72,7 +72,7 @@ def test_sns_alerts_publish_to_the_alerts_topic_found_by_name(aws):
     arn = sns.create_topic(Name=names.ALERTS_TOPIC)["TopicArn"]
     alerts = SnsAlerts(region_name=REGION)
     assert alerts.resolved_topic_arn() == arn
-    alerts.send("run of daily_refresh for 2026-11-20 failed", "step cleaned_events: boom", details={"run_id": "r1"})
+    alerts.send("run of daily_refresh for 2026-11-20 failed", "step curated_cleaned_events: boom", details={"run_id": "r1"})
     alerts.send("é" * 150, "long subject", severity="warning")
 
     from moto.sns.models import sns_backends
@@ -80,7 +80,7 @@ def test_sns_alerts_publish_to_the_alerts_topic_found_by_name(aws):
     sent = sns_backends[DEFAULT_ACCOUNT_ID][REGION].topics[arn].sent_notifications
     (_, message, subject, attributes, _), (_, _, long_subject, _, _) = sent
     assert subject == "[recmart error] run of daily_refresh for 2026-11-20 failed"
-    assert message == "step cleaned_events: boom\n\nrun_id: r1"
+    assert message == "step curated_cleaned_events: boom\n\nrun_id: r1"
     assert attributes["severity"]["Value"] == "error"
     assert len(long_subject) == 100 and long_subject.isascii()
 
@@ -92,12 +92,12 @@ def test_sns_subject_is_one_printable_ascii_line_of_at_most_100_characters():
 
 def test_local_metrics_are_json_lines_and_refuse_what_cloudwatch_would(tmp_path):
     metrics = LocalRunMetrics(folder=str(tmp_path / "metrics"))
-    metrics.put([Metric("RowsWritten", 4, "Count", {"job": "daily_refresh", "asset": "cleaned_events"})], run_id="r1")
+    metrics.put([Metric("RowsWritten", 4, "Count", {"job": "daily_refresh", "asset": "curated_cleaned_events"})], run_id="r1")
     metrics.put([Metric("RunDuration", 1.5, "Seconds", {"job": "daily_refresh"})])
     lines = (tmp_path / "metrics" / "metrics.jsonl").read_text().splitlines()
     first, second = (json.loads(line) for line in lines)
     assert first["name"] == "RowsWritten" and first["value"] == 4 and first["run_id"] == "r1"
-    assert first["dimensions"] == {"job": "daily_refresh", "asset": "cleaned_events"}
+    assert first["dimensions"] == {"job": "daily_refresh", "asset": "curated_cleaned_events"}
     assert second["unit"] == "Seconds" and "run_id" not in second
     for bad in (float("nan"), float("inf"), True, "3"):
         with pytest.raises(ValueError):
@@ -134,11 +134,11 @@ PARTS = dg.DailyPartitionsDefinition(start_date="2026-11-01", timezone="UTC")
 @dg.asset(
     partitions_def=PARTS,
     check_specs=[
-        dg.AssetCheckSpec("event_ids_unique", asset="cleaned_events"),
-        dg.AssetCheckSpec("required_fields_present", asset="cleaned_events"),
+        dg.AssetCheckSpec("event_ids_unique", asset="curated_cleaned_events"),
+        dg.AssetCheckSpec("required_fields_present", asset="curated_cleaned_events"),
     ],
 )
-def cleaned_events():
+def curated_cleaned_events():
     yield dg.MaterializeResult(metadata={"dagster/row_count": 4})
     yield dg.AssetCheckResult(check_name="event_ids_unique", passed=True)
     yield dg.AssetCheckResult(check_name="required_fields_present", passed=False,
@@ -146,12 +146,12 @@ def cleaned_events():
 
 
 @dg.asset(partitions_def=PARTS)
-def quarantined_events():
+def quarantine_clickstream():
     return dg.MaterializeResult(metadata={"dagster/row_count": 1})
 
 
 @dg.asset(partitions_def=PARTS)
-def interaction_matrix():
+def curated_interaction_matrix():
     raise ValueError("Spark step lost its executor")
 
 
@@ -163,7 +163,7 @@ def _run(instance, *assets, ok=True):
 
 def test_a_successful_run_publishes_duration_rows_quarantined_and_checks_failed(tmp_path):
     with dg.instance_for_test() as instance:
-        result = _run(instance, cleaned_events, quarantined_events)
+        result = _run(instance, curated_cleaned_events, quarantine_clickstream)
         metrics = LocalRunMetrics(folder=str(tmp_path))
         context = dg.build_run_status_sensor_context(
             sensor_name="run_success_metrics", dagster_instance=instance, dagster_run=result.dagster_run,
@@ -172,8 +172,8 @@ def test_a_successful_run_publishes_duration_rows_quarantined_and_checks_failed(
         run_success_metrics(context)
     found = {(m["name"], m["dimensions"].get("asset")): m for m in metrics.read()}
     job = result.dagster_run.job_name
-    assert found[("RowsWritten", "cleaned_events")]["value"] == 4
-    assert found[("RowsWritten", "quarantined_events")]["value"] == 1
+    assert found[("RowsWritten", "curated_cleaned_events")]["value"] == 4
+    assert found[("RowsWritten", "quarantine_clickstream")]["value"] == 1
     assert found[("RecordsQuarantined", None)]["value"] == 1
     assert found[("ChecksFailed", None)]["value"] == 1
     assert 0 < found[("RunDuration", None)]["value"] < 120 and found[("RunDuration", None)]["unit"] == "Seconds"
@@ -182,7 +182,7 @@ def test_a_successful_run_publishes_duration_rows_quarantined_and_checks_failed(
 
 def test_run_metrics_of_a_run_without_quarantine_say_nothing_about_quarantine():
     with dg.instance_for_test() as instance:
-        result = _run(instance, quarantined_events)
+        result = _run(instance, quarantine_clickstream)
         assert [m.name for m in run_metrics(instance, result.dagster_run)] == [
             "RunDuration", "RowsWritten", "RecordsQuarantined", "ChecksFailed",
         ]
@@ -193,7 +193,7 @@ def test_run_metrics_of_a_run_without_quarantine_say_nothing_about_quarantine():
 
 def test_a_failed_run_is_alerted_with_its_partition_and_failed_step(tmp_path):
     with dg.instance_for_test() as instance:
-        result = _run(instance, quarantined_events, interaction_matrix, ok=False)
+        result = _run(instance, quarantine_clickstream, curated_interaction_matrix, ok=False)
         context = dg.build_run_status_sensor_context(
             sensor_name="run_failure_alerts", dagster_instance=instance, dagster_run=result.dagster_run,
             dagster_event=result.get_run_failure_event(),
@@ -203,7 +203,7 @@ def test_a_failed_run_is_alerted_with_its_partition_and_failed_step(tmp_path):
     (alert,) = SENT
     assert alert["severity"] == "error"
     assert alert["subject"] == f"run of {result.dagster_run.job_name} for {DAY} failed"
-    assert "interaction_matrix: ValueError: Spark step lost its executor" in alert["message"]
+    assert "curated_interaction_matrix: ValueError: Spark step lost its executor" in alert["message"]
     assert alert["details"] == {"job": result.dagster_run.job_name, "run_id": result.run_id, "partition": DAY,
                                 "failed_steps": 1}
     (metric,) = LocalRunMetrics(folder=str(tmp_path)).read()
@@ -218,19 +218,19 @@ def _tick(instance, cursor):
 
 def test_failed_checks_are_alerted_once_from_the_event_log_after_the_cursor():
     with dg.instance_for_test() as instance:
-        _run(instance, cleaned_events)  # before the sensor existed: not replayed
+        _run(instance, curated_cleaned_events)  # before the sensor existed: not replayed
         answer, cursor = _tick(instance, None)
         assert isinstance(answer, dg.SkipReason) and int(cursor) > 0 and SENT == []
 
-        result = _run(instance, cleaned_events)
+        result = _run(instance, curated_cleaned_events)
         answer, cursor2 = _tick(instance, cursor)
         assert answer is None and int(cursor2) > int(cursor)
         (alert,) = SENT
         assert alert["subject"] == "1 asset check failed" and alert["severity"] == "error"
-        assert f"cleaned_events[{DAY}] check required_fields_present (error, run {result.run_id})" in alert["message"]
+        assert f"curated_cleaned_events[{DAY}] check required_fields_present (error, run {result.run_id})" in alert["message"]
         assert "2 rows lack a required field" in alert["message"]
         assert "1 of 2 check evaluations failed" in alert["message"]
-        assert alert["details"] == {"failed_checks": {"cleaned_events:required_fields_present": 1},
+        assert alert["details"] == {"failed_checks": {"curated_cleaned_events:required_fields_present": 1},
                                     "runs": [result.run_id]}
 
         answer, cursor3 = _tick(instance, cursor2)  # nothing new: no second alert

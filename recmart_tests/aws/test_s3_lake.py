@@ -17,7 +17,7 @@ from recmart.assets.steps import write_arrow_partition
 from recmart.automation.landing_cursor import LandingCursor, scan
 from recmart.aws.lake import S3Lake
 from recmart.resources.catalog import PartitionCatalog
-from recmart.tables import INTERACTION_MATRIX, RAW_CLICKSTREAM, RAW_TRANSACTIONS
+from recmart.tables import CURATED_INTERACTION_MATRIX, RAW_CLICKSTREAM, RAW_TRANSACTIONS
 
 DAY = "2026-11-20"
 PART = f"lake/curated/interaction_matrix/event_date={DAY}"
@@ -41,7 +41,7 @@ def lake(aws, bucket):
     return S3Lake(root=f"s3://{bucket}/lake", endpoint_url=aws, catalog=RecordingCatalog())
 
 
-def stage(lake: S3Lake, rows: list[int], run_id: str = "run1", table=INTERACTION_MATRIX, key=DAY) -> str:
+def stage(lake: S3Lake, rows: list[int], run_id: str = "run1", table=CURATED_INTERACTION_MATRIX, key=DAY) -> str:
     """Write a partition version the way a step does, without publishing it."""
     staging = lake.new_staging(table, key, run_id)
     fs, _ = lake.filesystem()
@@ -49,7 +49,7 @@ def stage(lake: S3Lake, rows: list[int], run_id: str = "run1", table=INTERACTION
     return staging
 
 
-def read(lake: S3Lake, table=INTERACTION_MATRIX, key=DAY) -> list[int] | None:
+def read(lake: S3Lake, table=CURATED_INTERACTION_MATRIX, key=DAY) -> list[int] | None:
     loc = lake.partition_location(table, key)
     if loc is None:
         return None
@@ -70,39 +70,39 @@ def test_locations_for_pyarrow_and_spark(lake, bucket):
     assert S3Lake(root=f"s3://{bucket}/lake", spark_scheme="s3").spark_uri("a") == f"s3://{bucket}/lake/a"
     assert lake.fs_path(f"s3://{bucket}/lake/a") == f"{bucket}/lake/a"
     assert lake.filesystem()[1] == f"{bucket}/lake"
-    staging = lake.new_staging(INTERACTION_MATRIX, DAY, "r-1")
+    staging = lake.new_staging(CURATED_INTERACTION_MATRIX, DAY, "r-1")
     assert staging.startswith(f"s3://{bucket}/{PART}/_runs/r-1.")
     with pytest.raises(ValueError):
         S3Lake(root="/not/s3")
 
 
 def test_publish_replace_and_clear_one_partition(lake, s3, bucket):
-    assert lake.partition_location(INTERACTION_MATRIX, DAY) is None
+    assert lake.partition_location(CURATED_INTERACTION_MATRIX, DAY) is None
 
     first = stage(lake, [1, 2, 3], "run1")
-    lake.publish(INTERACTION_MATRIX, DAY, first)
-    assert lake.partition_location(INTERACTION_MATRIX, DAY) == first
+    lake.publish(CURATED_INTERACTION_MATRIX, DAY, first)
+    assert lake.partition_location(CURATED_INTERACTION_MATRIX, DAY) == first
     assert read(lake) == [1, 2, 3]
     pointer = json.loads(s3.get_object(Bucket=bucket, Key=f"{PART}/_current.json")["Body"].read())
     assert pointer["version"] == first.rsplit("/", 1)[-1] and pointer["previous"] is None
 
     second = stage(lake, [4, 5], "run2")
-    lake.publish(INTERACTION_MATRIX, DAY, second)
+    lake.publish(CURATED_INTERACTION_MATRIX, DAY, second)
     assert read(lake) == [4, 5]
     # The replaced version stays until the next publish: a reader that resolved it just
     # before the switch can finish reading it.
-    assert set(lake.versions(INTERACTION_MATRIX, DAY)) == {first.rsplit("/", 1)[-1], second.rsplit("/", 1)[-1]}
+    assert set(lake.versions(CURATED_INTERACTION_MATRIX, DAY)) == {first.rsplit("/", 1)[-1], second.rsplit("/", 1)[-1]}
 
     third = stage(lake, [6], "run3")
-    lake.publish(INTERACTION_MATRIX, DAY, third)
+    lake.publish(CURATED_INTERACTION_MATRIX, DAY, third)
     assert read(lake) == [6]
-    assert set(lake.versions(INTERACTION_MATRIX, DAY)) == {second.rsplit("/", 1)[-1], third.rsplit("/", 1)[-1]}
+    assert set(lake.versions(CURATED_INTERACTION_MATRIX, DAY)) == {second.rsplit("/", 1)[-1], third.rsplit("/", 1)[-1]}
 
-    lake.clear(INTERACTION_MATRIX, DAY)
-    assert lake.partition_location(INTERACTION_MATRIX, DAY) is None
+    lake.clear(CURATED_INTERACTION_MATRIX, DAY)
+    assert lake.partition_location(CURATED_INTERACTION_MATRIX, DAY) is None
     assert keys(s3, bucket, PART) == []
 
-    table = INTERACTION_MATRIX.sql_name
+    table = CURATED_INTERACTION_MATRIX.sql_name
     assert RecordingCatalog.calls == [
         ("register", table, DAY, first), ("register", table, DAY, second), ("register", table, DAY, third),
         ("drop", table, DAY),
@@ -110,17 +110,17 @@ def test_publish_replace_and_clear_one_partition(lake, s3, bucket):
 
 
 def test_previous_version_is_read_while_a_new_one_is_staged(lake):
-    lake.publish(INTERACTION_MATRIX, DAY, stage(lake, [1, 2], "old"))
+    lake.publish(CURATED_INTERACTION_MATRIX, DAY, stage(lake, [1, 2], "old"))
     staging = stage(lake, [7, 8, 9], "new")
     # The new files are on S3 already, but nobody is pointed at them.
     assert read(lake) == [1, 2]
-    assert lake.partition_location(INTERACTION_MATRIX, DAY) != staging
-    lake.publish(INTERACTION_MATRIX, DAY, staging)
+    assert lake.partition_location(CURATED_INTERACTION_MATRIX, DAY) != staging
+    lake.publish(CURATED_INTERACTION_MATRIX, DAY, staging)
     assert read(lake) == [7, 8, 9]
 
 
 def test_a_killed_write_leaves_the_old_pointer_and_its_leftovers_are_swept_later(lake, s3, bucket):
-    lake.publish(INTERACTION_MATRIX, DAY, stage(lake, [1], "good"))
+    lake.publish(CURATED_INTERACTION_MATRIX, DAY, stage(lake, [1], "good"))
     # A run dies half-way: some files written, never published.
     killed = stage(lake, [666], "killed")
     fs, _ = lake.filesystem()
@@ -129,30 +129,30 @@ def test_a_killed_write_leaves_the_old_pointer_and_its_leftovers_are_swept_later
     assert read(lake) == [1]
 
     # A run still writing must not be swept by another run's publish: young leftovers stay...
-    lake.publish(INTERACTION_MATRIX, DAY, stage(lake, [2], "next"))
+    lake.publish(CURATED_INTERACTION_MATRIX, DAY, stage(lake, [2], "next"))
     assert read(lake) == [2]
     killed_version = killed.rsplit("/", 1)[-1]
-    assert killed_version in lake.versions(INTERACTION_MATRIX, DAY)
+    assert killed_version in lake.versions(CURATED_INTERACTION_MATRIX, DAY)
 
     # ...and once older than the grace period they go at the next publish.
     patient = S3Lake(root=lake.root, endpoint_url=lake.endpoint_url, stale_staging_hours=0)
-    patient.publish(INTERACTION_MATRIX, DAY, stage(patient, [3], "later"))
+    patient.publish(CURATED_INTERACTION_MATRIX, DAY, stage(patient, [3], "later"))
     assert read(lake) == [3]
-    assert killed_version not in lake.versions(INTERACTION_MATRIX, DAY)
+    assert killed_version not in lake.versions(CURATED_INTERACTION_MATRIX, DAY)
 
 
 def test_publishing_a_location_of_another_partition_is_refused(lake):
     staging = stage(lake, [1], key="2026-11-21")
     with pytest.raises(ValueError, match="not a staging location"):
-        lake.publish(INTERACTION_MATRIX, DAY, staging)
+        lake.publish(CURATED_INTERACTION_MATRIX, DAY, staging)
     with pytest.raises(ValueError, match="not a staging location"):
-        lake.publish(INTERACTION_MATRIX, DAY, lake.uri(PART))
+        lake.publish(CURATED_INTERACTION_MATRIX, DAY, lake.uri(PART))
 
 
 def test_a_step_that_wrote_nothing_publishes_an_empty_partition(lake):
-    staging = lake.new_staging(INTERACTION_MATRIX, DAY, "empty")
-    lake.publish(INTERACTION_MATRIX, DAY, staging)
-    loc = lake.partition_location(INTERACTION_MATRIX, DAY)
+    staging = lake.new_staging(CURATED_INTERACTION_MATRIX, DAY, "empty")
+    lake.publish(CURATED_INTERACTION_MATRIX, DAY, staging)
+    loc = lake.partition_location(CURATED_INTERACTION_MATRIX, DAY)
     fs, _ = lake.filesystem()
     assert fs.get_file_info(lake.fs_path(loc)).type.name == "Directory"
     assert pq.ParquetDataset(lake.fs_path(loc), filesystem=fs).read().num_rows == 0
@@ -161,7 +161,7 @@ def test_a_step_that_wrote_nothing_publishes_an_empty_partition(lake):
 def test_success_markers_are_not_published(lake, s3, bucket):
     staging = stage(lake, [1], "spark")
     s3.put_object(Bucket=bucket, Key=f"{lake.fs_path(staging).split('/', 1)[1]}/_SUCCESS", Body=b"")
-    lake.publish(INTERACTION_MATRIX, DAY, staging)
+    lake.publish(CURATED_INTERACTION_MATRIX, DAY, staging)
     assert not [k for k in keys(s3, bucket, PART) if k.endswith("_SUCCESS")]
 
 
@@ -243,13 +243,13 @@ def test_glue_follows_every_publish_and_clear(aws, bucket):
     catalog = GlueCatalog(lake_uri=f"s3://{bucket}/lake", endpoint_url=aws)
     lake = S3Lake(root=f"s3://{bucket}/lake", endpoint_url=aws, catalog=catalog)
     first = stage(lake, [1], "run1")
-    lake.publish(INTERACTION_MATRIX, DAY, first)
-    assert catalog.partition_location(INTERACTION_MATRIX, DAY) == first + "/"
+    lake.publish(CURATED_INTERACTION_MATRIX, DAY, first)
+    assert catalog.partition_location(CURATED_INTERACTION_MATRIX, DAY) == first + "/"
     second = stage(lake, [2], "run2")
-    lake.publish(INTERACTION_MATRIX, DAY, second)
-    assert catalog.partition_location(INTERACTION_MATRIX, DAY) == second + "/"
-    lake.clear(INTERACTION_MATRIX, DAY)
-    assert catalog.partition_location(INTERACTION_MATRIX, DAY) is None
+    lake.publish(CURATED_INTERACTION_MATRIX, DAY, second)
+    assert catalog.partition_location(CURATED_INTERACTION_MATRIX, DAY) == second + "/"
+    lake.clear(CURATED_INTERACTION_MATRIX, DAY)
+    assert catalog.partition_location(CURATED_INTERACTION_MATRIX, DAY) is None
 
     # Raw clickstream: one Glue partition per (arrival day, event day) of the published version.
     staging = lake.new_staging(RAW_CLICKSTREAM, DAY, "raw")

@@ -19,8 +19,8 @@ import pytest
 from dagster_pyspark import PySparkResource
 
 from recmart.assets.curated.cleaned_events import cleaned_events
-from recmart.assets.curated.interaction_matrix import interaction_matrix
-from recmart.assets.curated.interaction_scores import interaction_scores
+from recmart.assets.curated.interaction_matrix import curated_interaction_matrix
+from recmart.assets.curated.interaction_scores import curated_interaction_scores
 from recmart.assets.raw.clickstream import raw_clickstream
 from recmart.assets.raw.transactions import raw_transactions
 from recmart.aws.spark_runners import SparkSubmitRunner, pyspark_home
@@ -31,14 +31,14 @@ from recmart.resources.source_db import SourceDatabase
 from recmart.resources.spark import LocalSparkRunner, local_spark_config
 from recmart.resources.sql import duckdb_connection
 from recmart_tests.aws.conftest import free_port
-from recmart_tests.spine.store_builder import D, build_store
+from recmart_tests.store_builder import D, build_store
 
 pytestmark = pytest.mark.spark_cluster
 
 # Short-lived JVMs on a small machine: the C1 compiler alone starts faster and burns less CPU.
 QUICK_JVM = "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC"
 
-ASSETS = [raw_clickstream, raw_transactions, cleaned_events, interaction_matrix, interaction_scores]
+ASSETS = [raw_clickstream, raw_transactions, cleaned_events, curated_interaction_matrix, curated_interaction_scores]
 TABLES = {
     "raw_clickstream": f"arrival_date = DATE '{D}'",
     "curated_cleaned_events": f"event_date = DATE '{D}'",
@@ -150,8 +150,8 @@ def run_day(tmp_path: Path, name: str, spark_runner, engine: str = "spark") -> t
     assert result.success, [e.event_specific_data.error.to_string() for e in result.get_step_failure_events()]
     counts = {
         m.asset_key.to_user_string(): m.metadata["dagster/row_count"].value
-        for m in result.asset_materializations_for_node("interaction_matrix")
-        + result.asset_materializations_for_node("interaction_scores")
+        for m in result.asset_materializations_for_node("curated_interaction_matrix")
+        + result.asset_materializations_for_node("curated_interaction_scores")
     }
     return lake_root, counts
 

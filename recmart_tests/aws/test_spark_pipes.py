@@ -80,7 +80,11 @@ def run_step(runner: SparkStepRunner, step: str, params: dict) -> tuple[dict | N
 
 @pytest.fixture()
 def quick_pipes(monkeypatch):
-    """Dagster waits 10 s for late Pipes messages after a run ends; 1 s is plenty here."""
+    """Dagster waits 10 s for late Pipes messages after a run ends; 1 s is plenty here.
+
+    A private module constant: Dagster has no public setting for it. Only the tests' speed
+    depends on it (each run that never closes its session would wait 10 s), and setattr
+    fails if Dagster renames it."""
     monkeypatch.setattr("dagster._core.pipes.utils.WAIT_FOR_LOGS_AFTER_EXECUTION_INTERVAL", 1)
 
 

@@ -96,6 +96,8 @@ def _set_instance_env(monkeypatch, **pg) -> None:
 
 
 def test_instance_yaml_validates_against_dagster_schema(monkeypatch, tmp_path):
+    # No public API checks a dagster.yaml against the schema without opening its storage
+    # (DagsterInstance.from_config would connect to PostgreSQL).
     from dagster._core.instance.config import dagster_instance_config
 
     _set_instance_env(monkeypatch)
@@ -116,6 +118,7 @@ def test_missing_credentials_fail_at_start_naming_the_variable(monkeypatch, tmp_
 
 
 def test_workspace_loads_the_code_server_over_grpc(monkeypatch):
+    # No public API loads a workspace.yaml: this is what the webserver and daemon call.
     from dagster._core.workspace.load import location_origins_from_yaml_paths
 
     monkeypatch.setenv("DAGSTER_CODE_SERVER_HOST", "recmart-code.internal")

@@ -67,7 +67,9 @@ _RUN = textwrap.dedent("""
 
 def test_a_run_killed_with_sigkill_is_marked_failed(tmp_path):
     import dagster as dg
-    from dagster._core.storage.dagster_run import DagsterRunStatus
+
+    # The daemon's iteration, the workspace it takes and freeze_time have no public API: this
+    # is the one way to run the monitoring daemon itself an hour ahead, without waiting for it.
     from dagster._core.test_utils import freeze_time
     from dagster._core.workspace.context import WorkspaceProcessContext
     from dagster._core.workspace.load_target import EmptyWorkspaceTarget
@@ -87,15 +89,15 @@ def test_a_run_killed_with_sigkill_is_marked_failed(tmp_path):
 
     with dg.DagsterInstance.from_config(str(home)) as instance:
         started = instance.get_run_record_by_id(run_id)
-        assert started.dagster_run.status == DagsterRunStatus.STARTED  # nothing reported its end
+        assert started.dagster_run.status == dg.DagsterRunStatus.STARTED  # nothing reported its end
         bound = instance.run_monitoring_max_runtime_seconds
         logger = logging.getLogger("run_monitoring_test")
 
-        def monitor_at(timestamp: float) -> DagsterRunStatus:
+        def monitor_at(timestamp: float) -> dg.DagsterRunStatus:
             with freeze_time(dt.datetime.fromtimestamp(timestamp, dt.timezone.utc)):
                 with WorkspaceProcessContext(instance, EmptyWorkspaceTarget()) as context:
                     list(execute_run_monitoring_iteration(context, logger))
             return instance.get_run_by_id(run_id).status
 
-        assert monitor_at(started.start_time + bound - 60) == DagsterRunStatus.STARTED
-        assert monitor_at(started.start_time + bound + 1) == DagsterRunStatus.FAILURE
+        assert monitor_at(started.start_time + bound - 60) == dg.DagsterRunStatus.STARTED
+        assert monitor_at(started.start_time + bound + 1) == dg.DagsterRunStatus.FAILURE

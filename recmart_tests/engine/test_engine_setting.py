@@ -9,17 +9,14 @@ from recmart.config import SettingError, load_settings
 from recmart.deployments import local_resources
 
 
-def test_the_local_default_is_duckdb_and_spark_can_be_chosen(monkeypatch):
-    monkeypatch.delenv("RECMART_ENGINE", raising=False)
+def test_the_local_default_is_duckdb_and_spark_can_be_chosen():
     assert local_resources(load_settings({}))["engine"].engine == "duckdb"
-    monkeypatch.setenv("RECMART_ENGINE", "spark")
-    assert local_resources(load_settings({}))["engine"].engine == "spark"
+    assert local_resources(load_settings({"RECMART_ENGINE": "spark"}))["engine"].engine == "spark"
 
 
-def test_a_bad_engine_fails_naming_the_variable(monkeypatch):
-    monkeypatch.setenv("RECMART_ENGINE", "Spark ")
+def test_a_bad_engine_fails_naming_the_variable():
     with pytest.raises(SettingError, match="RECMART_ENGINE='Spark '"):
-        local_resources(load_settings({}))
+        local_resources(load_settings({"RECMART_ENGINE": "Spark "}))
 
 
 def test_a_bad_engine_fails_the_code_location_load(tmp_path):

@@ -15,14 +15,14 @@ from recmart.engine import duckdb as duck_engine
 from recmart.engine import spark as spark_engine
 from recmart.steps import REGISTRY
 from recmart.tables import (
-    CLEANED_EVENTS,
-    DAILY_SALES,
-    FASHION_TRENDS,
-    INTERACTION_MATRIX,
-    INTERACTION_SCORES,
+    CURATED_CLEANED_EVENTS,
+    CURATED_DAILY_SALES,
+    CURATED_FASHION_TRENDS,
+    CURATED_INTERACTION_MATRIX,
+    CURATED_INTERACTION_SCORES,
+    CURATED_TRENDING_PRODUCTS,
     RAW_PRODUCTS,
     RAW_TRANSACTIONS,
-    TRENDING_PRODUCTS,
 )
 from recmart.transforms.scores import ScoreSettings
 from recmart.transforms.trends import TrendSettings
@@ -99,11 +99,11 @@ def test_interaction_matrix_same_rows_on_both_engines_and_as_the_pyspark_transfo
 
     step = REGISTRY["interaction_matrix"]
     inputs = {
-        "cleaned_events": (CLEANED_EVENTS, {DAY: write(CLEANED_EVENTS, EVENTS, tmp_path / "in" / "ce")}),
+        "cleaned_events": (CURATED_CLEANED_EVENTS, {DAY: write(CURATED_CLEANED_EVENTS, EVENTS, tmp_path / "in" / "ce")}),
         "transactions": (RAW_TRANSACTIONS, {DAY: write(RAW_TRANSACTIONS, ORDERS, tmp_path / "in" / "tx")}),
     }
     folders, metrics = run_both(spark, tmp_path, step, inputs)
-    rows = assert_same_rows(INTERACTION_MATRIX, folders["duckdb"]["interaction_matrix"],
+    rows = assert_same_rows(CURATED_INTERACTION_MATRIX, folders["duckdb"]["interaction_matrix"],
                             folders["spark"]["interaction_matrix"])
     # u1: p1, p2, p4; u2: p3 (the cancelled order adds nothing); u3: p1; ユーザー: prod-é
     assert rows == 6
@@ -114,11 +114,11 @@ def test_interaction_matrix_same_rows_on_both_engines_and_as_the_pyspark_transfo
     }
     old = str(tmp_path / "pyspark")
     write_partition(
-        interaction_matrix(read_partitions(spark, CLEANED_EVENTS, inputs["cleaned_events"][1]),
+        interaction_matrix(read_partitions(spark, CURATED_CLEANED_EVENTS, inputs["cleaned_events"][1]),
                            read_partitions(spark, RAW_TRANSACTIONS, inputs["transactions"][1])),
-        INTERACTION_MATRIX, old,
+        CURATED_INTERACTION_MATRIX, old,
     )
-    assert_same_rows(INTERACTION_MATRIX, folders["duckdb"]["interaction_matrix"], old)
+    assert_same_rows(CURATED_INTERACTION_MATRIX, folders["duckdb"]["interaction_matrix"], old)
     import duckdb
 
     u1p1 = duckdb.sql(
@@ -153,26 +153,26 @@ def test_interaction_scores_same_rows_on_both_engines_and_as_the_pyspark_transfo
     }
     keys = step.inputs["interaction_matrix"].keys(DAY, settings)
     assert len(keys) == settings.window_days
-    locations = {k: write(INTERACTION_MATRIX, rows, tmp_path / "in" / k) for k, rows in days.items() if k in keys}
-    inputs = {"interaction_matrix": (INTERACTION_MATRIX, locations)}
+    locations = {k: write(CURATED_INTERACTION_MATRIX, rows, tmp_path / "in" / k) for k, rows in days.items() if k in keys}
+    inputs = {"interaction_matrix": (CURATED_INTERACTION_MATRIX, locations)}
     folders, _ = run_both(spark, tmp_path, step, inputs, settings)
-    rows = assert_same_rows(INTERACTION_SCORES, folders["duckdb"]["interaction_scores"],
+    rows = assert_same_rows(CURATED_INTERACTION_SCORES, folders["duckdb"]["interaction_scores"],
                             folders["spark"]["interaction_scores"])
     assert rows == (4 if settings.window_days == 30 else 3)
     old = str(tmp_path / "pyspark")
-    matrices = read_partitions(spark, INTERACTION_MATRIX, locations)
-    write_partition(interaction_scores(matrices, dt.date.fromisoformat(DAY), settings), INTERACTION_SCORES, old)
-    assert_same_rows(INTERACTION_SCORES, folders["duckdb"]["interaction_scores"], old)
+    matrices = read_partitions(spark, CURATED_INTERACTION_MATRIX, locations)
+    write_partition(interaction_scores(matrices, dt.date.fromisoformat(DAY), settings), CURATED_INTERACTION_SCORES, old)
+    assert_same_rows(CURATED_INTERACTION_SCORES, folders["duckdb"]["interaction_scores"], old)
 
 
 def test_a_step_without_input_partitions_writes_an_empty_output_on_both_engines(spark, tmp_path):
     step = REGISTRY["interaction_matrix"]
-    inputs = {"cleaned_events": (CLEANED_EVENTS, {}), "transactions": (RAW_TRANSACTIONS, {})}
+    inputs = {"cleaned_events": (CURATED_CLEANED_EVENTS, {}), "transactions": (RAW_TRANSACTIONS, {})}
     folders, metrics = run_both(spark, tmp_path, step, inputs)
     assert metrics["duckdb"]["interaction_matrix"] == metrics["spark"]["interaction_matrix"] == 0
     for engine in ("duckdb", "spark"):
         written = pq.read_table(folders[engine]["interaction_matrix"]).schema
-        expected = INTERACTION_MATRIX.arrow_schema()
+        expected = CURATED_INTERACTION_MATRIX.arrow_schema()
         assert [(f.name, f.type) for f in written] == [(f.name, f.type) for f in expected], engine
 
 
@@ -197,13 +197,13 @@ def test_daily_sales_same_rows_on_both_engines_and_as_the_pyspark_transform(spar
         "catalogue": (RAW_PRODUCTS, {keys[3]: write(RAW_PRODUCTS, catalogue, tmp_path / "in" / "cat")}),
     }
     folders, metrics = run_both(spark, tmp_path, step, inputs)
-    assert_same_rows(DAILY_SALES, folders["duckdb"]["daily_sales"], folders["spark"]["daily_sales"])
+    assert_same_rows(CURATED_DAILY_SALES, folders["duckdb"]["daily_sales"], folders["spark"]["daily_sales"])
     assert metrics["duckdb"] == metrics["spark"]
     old = str(tmp_path / "pyspark")
     write_partition(daily_sales(read_partitions(spark, RAW_TRANSACTIONS, inputs["transactions"][1]),
                                 read_partitions(spark, RAW_PRODUCTS, inputs["catalogue"][1]).drop("event_date")),
-                    DAILY_SALES, old)
-    assert_same_rows(DAILY_SALES, folders["duckdb"]["daily_sales"], old)
+                    CURATED_DAILY_SALES, old)
+    assert_same_rows(CURATED_DAILY_SALES, folders["duckdb"]["daily_sales"], old)
     import duckdb
 
     rows = dict(duckdb.sql(
@@ -231,7 +231,7 @@ def test_trends_same_rows_on_both_engines_and_as_the_pyspark_transform(spark, tm
     keys = step.inputs["interaction_matrix"].keys(DAY, settings)
     assert len(keys) == settings.baseline_days + 1
     inputs = {
-        "interaction_matrix": (INTERACTION_MATRIX, {k: write(INTERACTION_MATRIX, r, tmp_path / "in" / k)
+        "interaction_matrix": (CURATED_INTERACTION_MATRIX, {k: write(CURATED_INTERACTION_MATRIX, r, tmp_path / "in" / k)
                                                     for k, r in days.items() if k in keys}),
         "catalogue": (RAW_PRODUCTS, {DAY: write(RAW_PRODUCTS, catalogue, tmp_path / "in" / "cat")}),
     }
@@ -239,11 +239,11 @@ def test_trends_same_rows_on_both_engines_and_as_the_pyspark_transform(spark, tm
     for name, table in step.outputs.items():
         assert assert_same_rows(table, folders["duckdb"][name], folders["spark"][name]) > 0
     assert metrics["duckdb"] == metrics["spark"]
-    matrices = read_partitions(spark, INTERACTION_MATRIX, inputs["interaction_matrix"][1])
+    matrices = read_partitions(spark, CURATED_INTERACTION_MATRIX, inputs["interaction_matrix"][1])
     cat = read_partitions(spark, RAW_PRODUCTS, inputs["catalogue"][1]).drop("event_date")
     trends = product_trends(matrices, dt.date.fromisoformat(DAY), settings)
-    for name, frame, table in (("trending_products", trending_products(trends, cat, settings), TRENDING_PRODUCTS),
-                               ("fashion_trends", fashion_trends(trends, cat, settings), FASHION_TRENDS)):
+    for name, frame, table in (("trending_products", trending_products(trends, cat, settings), CURATED_TRENDING_PRODUCTS),
+                               ("fashion_trends", fashion_trends(trends, cat, settings), CURATED_FASHION_TRENDS)):
         old = str(tmp_path / "pyspark" / name)
         write_partition(frame, table, old)
         assert_same_rows(table, folders["duckdb"][name], old)

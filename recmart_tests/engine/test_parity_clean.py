@@ -9,7 +9,12 @@ import json
 
 from recmart.steps import REGISTRY
 from recmart.steps.cleaned_events import CleanSettings
-from recmart.tables import CLEANED_EVENTS, CLICK_FIELDS, QUARANTINED_EVENTS, RAW_CLICKSTREAM
+from recmart.tables import (
+    CLICK_FIELDS,
+    CURATED_CLEANED_EVENTS,
+    QUARANTINE_CLICKSTREAM,
+    RAW_CLICKSTREAM,
+)
 from recmart_tests.engine.parity import assert_same_rows
 from recmart_tests.engine.test_parity import DAY, run_both, t, write
 
@@ -71,9 +76,9 @@ def test_cleaned_events_same_rows_on_both_engines(spark, tmp_path):
         "2026-11-28": write(RAW_CLICKSTREAM, LATE[2:], tmp_path / "in" / "28"),
     })}
     folders, metrics = run_both(spark, tmp_path, step, inputs, CleanSettings(pii_salt="salt"))
-    cleaned = assert_same_rows(CLEANED_EVENTS, folders["duckdb"]["cleaned_events"],
+    cleaned = assert_same_rows(CURATED_CLEANED_EVENTS, folders["duckdb"]["cleaned_events"],
                                folders["spark"]["cleaned_events"])
-    quarantined = assert_same_rows(QUARANTINED_EVENTS, folders["duckdb"]["quarantined_events"],
+    quarantined = assert_same_rows(QUARANTINE_CLICKSTREAM, folders["duckdb"]["quarantined_events"],
                                    folders["spark"]["quarantined_events"])
     assert metrics["duckdb"] == metrics["spark"]
     # a (3 copies), b, c, d, ü-1, k, n (2 copies), o: every record is in exactly one place.

@@ -1,5 +1,5 @@
 """The feature_rows step on DuckDB and on Spark, row for row, and against the PySpark
-transform it replaces (`recmart.transforms.features`), on hand-made inputs with the hard
+transform it replaces (`recmart.transforms.feature_rows`), on hand-made inputs with the hard
 cases: a window with a missing day, days outside it on both sides, non-ASCII and empty ids,
 ties broken by byte order, a product absent from the catalogue, catalogue snapshots of
 which the newest up to the day must win."""
@@ -16,7 +16,7 @@ import pytest
 
 from recmart.steps import REGISTRY
 from recmart.steps.feature_rows import WINDOW_DAYS, FeatureSettings
-from recmart.tables import INTERACTION_MATRIX, INTERACTION_SCORES, RAW_PRODUCTS
+from recmart.tables import CURATED_INTERACTION_MATRIX, CURATED_INTERACTION_SCORES, RAW_PRODUCTS
 from recmart_tests.engine.parity import assert_same_rows
 from recmart_tests.engine.test_parity import DAY, matrix_row, product, run_both, t, write
 
@@ -76,9 +76,9 @@ CUSTOM = FeatureSettings(baseline_days=2, prior=0.5, view_weight=2.0, add_to_car
 def _inputs(tmp_path: Path) -> dict:
     inp = tmp_path / "in"
     return {
-        "interaction_matrix": (INTERACTION_MATRIX, {k(o): write(INTERACTION_MATRIX, rows, inp / "im" / k(o))
+        "interaction_matrix": (CURATED_INTERACTION_MATRIX, {k(o): write(CURATED_INTERACTION_MATRIX, rows, inp / "im" / k(o))
                                                     for o, rows in MATRICES.items()}),
-        "interaction_scores": (INTERACTION_SCORES, {key: write(INTERACTION_SCORES, rows, inp / "sc" / key)
+        "interaction_scores": (CURATED_INTERACTION_SCORES, {key: write(CURATED_INTERACTION_SCORES, rows, inp / "sc" / key)
                                                     for key, rows in SCORES.items()}),
         "catalogue": (RAW_PRODUCTS, {key: write(RAW_PRODUCTS, rows, inp / "cat" / key)
                                      for key, rows in SNAPSHOTS.items()}),
@@ -88,7 +88,7 @@ def _inputs(tmp_path: Path) -> dict:
 def _old_transform(spark, inputs: dict, folder: Path, settings: FeatureSettings) -> dict[str, str]:
     """The PySpark transform as the old job ran it: the window's matrices, the day's scores and
     the newest catalogue snapshot up to the day (what `catalogue_location` picked)."""
-    from recmart.transforms.features import (
+    from recmart.transforms.feature_rows import (
         interaction_features,
         item_features,
         user_features,
@@ -100,8 +100,8 @@ def _old_transform(spark, inputs: dict, folder: Path, settings: FeatureSettings)
     trend = TrendSettings(baseline_days=settings.baseline_days, prior=settings.prior,
                           view_weight=settings.view_weight, add_to_cart_weight=settings.add_to_cart_weight,
                           purchase_weight=settings.purchase_weight)
-    window = window_rows(read_partitions(spark, INTERACTION_MATRIX, inputs["interaction_matrix"][1]), D).drop("age")
-    scores = read_partitions(spark, INTERACTION_SCORES, {DAY: inputs["interaction_scores"][1][DAY]}).drop("event_date")
+    window = window_rows(read_partitions(spark, CURATED_INTERACTION_MATRIX, inputs["interaction_matrix"][1]), D).drop("age")
+    scores = read_partitions(spark, CURATED_INTERACTION_SCORES, {DAY: inputs["interaction_scores"][1][DAY]}).drop("event_date")
     newest = k(-1)
     catalogue = read_partitions(spark, RAW_PRODUCTS, {newest: inputs["catalogue"][1][newest]}).drop("event_date")
     frames = {
@@ -201,7 +201,7 @@ def test_feature_rows_inputs_and_settings():
     keys = STEP.inputs["interaction_matrix"].keys(DAY, STEP.default_settings())
     assert (len(keys), keys[0], keys[-1]) == (WINDOW_DAYS, DAY, k(-(WINDOW_DAYS - 1)))
     assert STEP.inputs["interaction_scores"].keys(DAY, None) == [DAY]
-    assert STEP.inputs["catalogue"].newest_only and STEP.inputs["catalogue"].asset == "raw_products"
+    assert STEP.inputs["catalogue"].newest_only and STEP.inputs["catalogue"].table is RAW_PRODUCTS
     # The defaults are those of the trends (the item trend score is trending_products').
     from recmart.transforms.trends import TrendSettings
 
@@ -219,6 +219,6 @@ def test_the_step_module_imports_no_pyspark():
         a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
     assert not {m for m in imported if m and (m.startswith("pyspark") or m.startswith("recmart.transforms"))}
     # The old names stay importable from the PySpark transform.
-    from recmart.transforms import features
+    from recmart.transforms import feature_rows
 
-    assert features.WINDOW_DAYS == WINDOW_DAYS and features.HORIZONS == (1, 7, 30)
+    assert feature_rows.WINDOW_DAYS == WINDOW_DAYS and feature_rows.HORIZONS == (1, 7, 30)

@@ -15,8 +15,8 @@ import pytest
 from recmart.steps import REGISTRY
 from recmart.steps.item_neighbours import NeighbourSettings
 from recmart.tables import (
-    INTERACTION_SCORES,
-    ITEM_NEIGHBOURS,
+    CURATED_INTERACTION_SCORES,
+    CURATED_ITEM_NEIGHBOURS,
 )
 from recmart_tests.engine.parity import assert_same_rows
 from recmart_tests.engine.test_parity import DAY, run_both, t, write
@@ -73,8 +73,8 @@ NEIGHBOUR_SETTINGS = [
 
 
 def _neighbours_inputs(tmp_path, rows):
-    locations = {DAY: write(INTERACTION_SCORES, rows, tmp_path / "in" / "scores")} if rows is not None else {}
-    return {"interaction_scores": (INTERACTION_SCORES, locations)}
+    locations = {DAY: write(CURATED_INTERACTION_SCORES, rows, tmp_path / "in" / "scores")} if rows is not None else {}
+    return {"interaction_scores": (CURATED_INTERACTION_SCORES, locations)}
 
 
 @pytest.mark.parametrize("settings", NEIGHBOUR_SETTINGS, ids=["defaults", "top2-n3-noshrink", "min2-shrink2.5"])
@@ -84,7 +84,7 @@ def test_item_neighbours_same_rows_on_both_engines_and_as_the_pyspark_transform(
     inputs = _neighbours_inputs(tmp_path, SCORES)
     folders, metrics = run_both(spark, tmp_path, step, inputs, settings)
     new = folders["duckdb"]["item_neighbours"]
-    assert assert_same_rows(ITEM_NEIGHBOURS, new, folders["spark"]["item_neighbours"]) > 0
+    assert assert_same_rows(CURATED_ITEM_NEIGHBOURS, new, folders["spark"]["item_neighbours"]) > 0
     assert metrics["duckdb"] == metrics["spark"]
     assert metrics["duckdb"]["products"] == {"products_with_scores": 18}
 
@@ -98,10 +98,10 @@ def test_item_neighbours_same_rows_on_both_engines_and_as_the_pyspark_transform(
         user_top_items,
     )
 
-    scores = read_partitions(spark, INTERACTION_SCORES, inputs["interaction_scores"][1])
+    scores = read_partitions(spark, CURATED_INTERACTION_SCORES, inputs["interaction_scores"][1])
     old = str(tmp_path / "pyspark")
-    write_partition(item_neighbours(scores, settings), ITEM_NEIGHBOURS, old)
-    assert_same_rows(ITEM_NEIGHBOURS, new, old)
+    write_partition(item_neighbours(scores, settings), CURATED_ITEM_NEIGHBOURS, old)
+    assert_same_rows(CURATED_ITEM_NEIGHBOURS, new, old)
     counts = pair_counts(user_top_items(scores, settings, product_index(scores)), settings)
     assert metrics["duckdb"]["pairs"] == counts
 
@@ -155,7 +155,7 @@ def test_item_neighbours_of_no_scores_are_empty_on_both_engines(spark, tmp_path)
         for engine in ("duckdb", "spark"):
             written = pq.read_table(folders[engine]["item_neighbours"]).schema
             assert [(f.name, f.type) for f in written] == [
-                (f.name, f.type) for f in ITEM_NEIGHBOURS.arrow_schema()], engine
+                (f.name, f.type) for f in CURATED_ITEM_NEIGHBOURS.arrow_schema()], engine
 
 # recommendation_quality is no longer a SQL step: it replays the day through the real-time
 # scorer in Python (recmart.steps.recommendation_quality), so it has no parity case here; its

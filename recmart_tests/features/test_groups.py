@@ -22,7 +22,7 @@ from recmart.features.groups import (
     group,
     terraform_variables,
 )
-from recmart.tables import TABLES, USER_FEATURES
+from recmart.tables import FEATURES_USERS, TABLES
 
 ROLE = "arn:aws:iam::123456789012:role/recmart-feature-store"
 OFFLINE = "s3://recmart-lake/lake/features/sagemaker"
@@ -44,7 +44,7 @@ def test_groups_use_the_names_and_tables_of_the_project():
 
 def test_feature_types_derive_from_column_types():
     types = {f.name: f.type for f in USER_GROUP.features}
-    assert [f.name for f in USER_GROUP.features] == USER_FEATURES.column_names
+    assert [f.name for f in USER_GROUP.features] == FEATURES_USERS.column_names
     assert types["user_id"] == "String" and types["event_time"] == "String"  # a timestamp is ISO-8601 text
     assert types["views_30d"] == "Integral" and types["active_days_30d"] == "Integral"
     assert types["revenue_30d"] == "Fractional"  # money
@@ -66,9 +66,9 @@ def test_create_requests_are_valid_for_the_sagemaker_api(online):
 
 def test_bad_definitions_and_arguments_are_refused():
     with pytest.raises(ValueError, match="not a column"):
-        FeatureGroupDef("recmart-x", USER_FEATURES, "nope", "event_time", "x")
+        FeatureGroupDef("recmart-x", FEATURES_USERS, "nope", "event_time", "x")
     with pytest.raises(ValueError, match="event time"):
-        FeatureGroupDef("recmart-x", USER_FEATURES, "user_id", "views_1d", "x")
+        FeatureGroupDef("recmart-x", FEATURES_USERS, "user_id", "views_1d", "x")
     with pytest.raises(ValueError, match="s3://"):
         USER_GROUP.create_request(ROLE, "/local/folder")
     with pytest.raises(KeyError):

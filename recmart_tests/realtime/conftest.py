@@ -2,32 +2,14 @@
 
 from __future__ import annotations
 
-import boto3
 import pytest
-from moto import mock_aws
 
 from recmart.realtime.store.dynamodb import DynamoDBStore
-from recmart.realtime.store.dynamodb_tables import create_tables
 from recmart.realtime.store.sqlite import SqliteStore
 
-REGION = "eu-west-1"
-
-
-@pytest.fixture
-def aws(monkeypatch):
-    """Fake credentials and moto: nothing leaves the process."""
-    for key, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
-                       "AWS_SESSION_TOKEN": "testing", "AWS_DEFAULT_REGION": REGION}.items():
-        monkeypatch.setenv(key, value)
-    with mock_aws():
-        yield
-
-
-@pytest.fixture
-def dynamodb_client(aws):
-    client = boto3.client("dynamodb", region_name=REGION)
-    create_tables(client)
-    return client
+# `aws` (moto in process) and `dynamodb_client` are in recmart_tests/conftest.py: the asset
+# tests of the snapshot load use them too.
+REGION = "eu-west-1"  # the region of those fixtures
 
 
 @pytest.fixture

@@ -5,13 +5,17 @@ from __future__ import annotations
 import json
 
 import boto3
+import pytest
+from botocore.awsrequest import AWSResponse
 
 from recmart import names
 from recmart.realtime.config import HandlerConfig
 from recmart.realtime.dead_letters import DeadLetter, SqliteDeadLetters, SqsDeadLetters
 from recmart.realtime.handler import Handler
 from recmart.realtime.loader import load_snapshot
-from recmart.realtime.store.dynamodb_tables import TABLE_KEYS, DynamoTables
+from recmart.realtime.store.base import StoreError
+from recmart.realtime.store.dynamodb import DynamoDBStore, default_client
+from recmart.realtime.store.dynamodb_tables import TABLE_KEYS, DynamoTables, create_tables
 
 from .conftest import REGION, BotoCallCounter
 from .factories import at, click, kinesis_batch, neighbour_rows, product_rows, trending_rows
@@ -74,3 +78,80 @@ def test_tables_have_the_keys_and_ttl_terraform_declares(dynamodb_client):
         described = dynamodb_client.describe_time_to_live(TableName=name)["TimeToLiveDescription"]
         assert (described.get("AttributeName") if described["TimeToLiveStatus"] == "ENABLED" else None) == ttl
     assert DynamoTables().recommendations == names.DDB_RECOMMENDATIONS
+
+
+# ---- retries: botocore's for failed calls, a new round for unprocessed keys and items ------------
+class _HalfProcessed:
+    """A DynamoDB client that processes only the first half of each batch call's keys or
+    items (at least one), and reports the rest unprocessed, as a throttled table does."""
+
+    def __init__(self, client) -> None:
+        self._client = client
+        self.calls: dict[str, list[int]] = {"BatchGetItem": [], "BatchWriteItem": []}
+
+    def batch_get_item(self, RequestItems):
+        ((table, request),) = RequestItems.items()
+        keys = request["Keys"]
+        self.calls["BatchGetItem"].append(len(keys))
+        done, left = keys[: max(1, len(keys) // 2)], keys[max(1, len(keys) // 2):]
+        answer = self._client.batch_get_item(RequestItems={table: {**request, "Keys": done}})
+        answer["UnprocessedKeys"] = {table: {**request, "Keys": left}} if left else {}
+        return answer
+
+    def batch_write_item(self, RequestItems):
+        ((table, items),) = RequestItems.items()
+        self.calls["BatchWriteItem"].append(len(items))
+        done, left = items[: max(1, len(items) // 2)], items[max(1, len(items) // 2):]
+        self._client.batch_write_item(RequestItems={table: done})
+        return {"UnprocessedItems": {table: left} if left else {}}
+
+    def __getattr__(self, name):
+        return getattr(self._client, name)
+
+
+def test_unprocessed_keys_and_items_are_sent_again_until_every_one_is_done(dynamodb_client):
+    half = _HalfProcessed(dynamodb_client)
+    store = DynamoDBStore(client=half)
+    load_snapshot(store, neighbour_rows(30, 3), trending_rows("all", ["P1"]), "v1", products=product_rows(30))
+    # BatchWriter: 25 items a call, the unprocessed ones first in the next; nothing is lost.
+    assert half.calls["BatchWriteItem"] and max(half.calls["BatchWriteItem"]) <= 25
+    snapshot = store.current_snapshot()
+    half.calls["BatchGetItem"].clear()
+    items = store.get_items([f"P{i}" for i in range(30)] + ["nope"], snapshot)
+    assert sorted(items) == sorted(f"P{i}" for i in range(30))
+    assert half.calls["BatchGetItem"] == [31, 16, 8, 4, 2, 1]  # each round asks for what is left
+    assert items["P7"].neighbours[0][0] == "P8"
+
+
+def _throttle(client, operation: str, times: int | None) -> list[int]:
+    """Answer the next `times` (None: every) `operation` calls with a throttling error; the list
+    counts the throttled calls. (botocore still hands each request to moto's handler too, which
+    is why only a read is throttled here.)"""
+    throttled: list[int] = []
+
+    def answer(request, **_):
+        if times is not None and len(throttled) >= times:
+            return None
+        throttled.append(1)
+        body = b'{"__type":"com.amazonaws.dynamodb.v20120810#ProvisionedThroughputExceededException","message":"slow down"}'
+        raw = type("Raw", (), {"stream": lambda self, **_: iter([body]), "read": lambda self, *_: body})()
+        return AWSResponse(request.url, 400, {"x-amzn-ErrorType": "ProvisionedThroughputExceededException"}, raw)
+
+    client.meta.events.register_first(f"before-send.dynamodb.{operation}", answer)
+    return throttled
+
+
+def test_the_lambdas_client_retries_a_throttled_call_and_a_call_that_never_succeeds_names_itself(aws):
+    client = default_client(REGION)
+    create_tables(client)
+    store = DynamoDBStore(client=client)
+    throttled = _throttle(client, "BatchGetItem", times=2)
+    assert store.get_histories(["u1"])["u1"].revision == 0  # third attempt of the call: moto's answer
+    assert len(throttled) == 2
+
+    always = _throttle(client, "BatchGetItem", times=None)
+    with pytest.raises(StoreError, match=r"dynamodb BatchGetItem recmart-recent-history: .*ProvisionedThroughputExceeded"):
+        store.get_histories(["u1"])
+    # The call and botocore's 3 retries (max_attempts counts retries); then the handler reports
+    # the user's records in batchItemFailures (test_handler.py) and Kinesis redelivers them.
+    assert len(always) == 4

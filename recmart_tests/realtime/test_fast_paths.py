@@ -20,7 +20,7 @@ from recmart.realtime.history import (
     UserHistory,
     merge_history,
 )
-from recmart.realtime.jsontext import loads
+from recmart.realtime.jsontext import dumps, loads
 from recmart.realtime.scoring import (
     ScoringSettings,
     recommend,
@@ -30,7 +30,6 @@ from recmart.realtime.scoring import (
 )
 from recmart.realtime.store.base import ItemInfo
 from recmart.realtime.store.snapshot import item_document, parse_item_document
-from recmart.realtime.store.sqlite import recommendations_json
 from recmart.realtime.timeutil import iso_to_micros, micros_to_iso, parse_iso_with_zone, to_micros
 
 
@@ -46,12 +45,14 @@ def compact(obj) -> str:
 
 
 # ---- JSON text ----------------------------------------------------------------------------------
+# jsontext is msgspec's encoder and decoder; these pin what it keeps of json's behaviour.
 
 def recs(**changes) -> dict:
     item = {"user_id": "u1", "items": [
         {"product_id": "P1", "score": 0.1 + 0.2, "reason": "similar_to:P9"},
         {"product_id": "P2é", "score": 1e-7, "reason": 'trending:master_category=Bags "x"\n'},
-    ], "model_version": "rt-neighbours-1+2026-11-20", "updated_at": "2026-11-20T10:00:00.000000Z", "ttl": 1797000000}
+    ], "model_version": "rt-neighbours-1+2026-11-20", "updated_at": "2026-11-20T10:00:00.000000Z", "ttl": 1797000000,
+        "history_revision": 3, "snapshot_generation": 2}
     item.update(changes)
     return item
 
@@ -62,44 +63,80 @@ ENTRY = {"product_id": "P1", "score": 0.5, "reason": "r"}
 @pytest.mark.parametrize("item", [
     recs(), recs(items=[]), recs(ttl=True), recs(ttl=1.5), recs(items=tuple(recs()["items"])), recs(user_id=None),
     {"items": [], "user_id": "u", "model_version": "m", "updated_at": "t", "ttl": 1}, recs(extra=1),
-    *(recs(items=[dict(ENTRY, score=s)]) for s in (math.nan, math.inf, -math.inf, 1, True, -0.0, 5e-324, 1e300)),
-    recs(items=[{"score": 0.5, "product_id": "P1", "reason": "r"}]), recs(items=[dict(ENTRY, extra=1)]),
-    recs(items=[{"product_id": "P1"}]), recs(items=["abc"]), recs(items=[None]), recs(items=[dict(ENTRY, reason=3)]),
-    recs(items=[dict(ENTRY, product_id="\ud800")]),
-    # The shape the handler writes (with what orders writes of the same updated_at), and odd ones.
-    recs(history_revision=3, snapshot_generation=2), recs(history_revision=3, snapshot_generation=2, ttl=True),
-    recs(history_revision=True, snapshot_generation=2), recs(history_revision=3, snapshot_generation=2.0),
-    recs(history_revision=3), recs(snapshot_generation=2, history_revision=3),
-    recs(history_revision=3, snapshot_generation=2, items=[dict(ENTRY, score=math.nan)]),
+    *(recs(items=[dict(ENTRY, score=s)]) for s in (1, True, -0.0, 5e-324, 1e300, 2**70)),
+    recs(items=[{"score": 0.5, "product_id": "P1", "reason": "r"}]), recs(items=[dict(ENTRY, reason=3)]),
+    recs(items=[dict(ENTRY, product_id="\ud800")]), recs(items=[dict(ENTRY, product_id="日本\x00\x1f\u2028")]),
 ])
-def test_recommendations_text_is_json_dumps(item):
-    assert outcome(recommendations_json, item) == outcome(compact, item)
+def test_dumps_is_the_json_of_json_dumps(item):
+    """What jsontext.dumps writes reads back (with any JSON reader) as json.dumps's text does, keys in order."""
+    text = dumps(item)
+    assert json.loads(text) == json.loads(compact(item)) and list(json.loads(text)) == list(item)
+    assert loads(text) == json.loads(compact(item))
 
 
-def test_history_text_is_json_dumps_and_parses_back():
+def test_dumps_writes_non_finite_floats_as_null():
+    assert [json.loads(dumps(recs(items=[dict(ENTRY, score=s)])))["items"][0]["score"]
+            for s in (math.nan, math.inf, -math.inf)] == [None, None, None]
+
+
+def test_history_rows_read_back_and_rows_stored_before_read_the_same():
     rng = random.Random(3)
     texts = ["a", "é", 'q"', "b\\s", "\n", "日本", "\ud800", "", "\x00\x1f"]
-    times = [0, -5, 1_795_172_403_400_000, 2**70, True, 1.5, math.nan]
+    times = [0, -5, 1_795_172_403_400_000, 2**70]
     for _ in range(2000):
         events = tuple(HistoryEvent(rng.choice(texts), rng.choice(texts), rng.choice(texts), rng.choice(times))
                        for _ in range(rng.randint(0, 5)))
-        purchases = tuple(Purchase(rng.choice(texts + [7]), rng.choice(texts), rng.choice(times))
+        purchases = tuple(Purchase(rng.choice(texts), rng.choice(texts), rng.choice(times))
                           for _ in range(rng.randint(0, 3)))
-        history = UserHistory("u", events, purchases)
-        assert history.events_json() == compact([[e.event_id, e.event_type, e.product_id, e.event_micros]
-                                                 for e in events])
-        assert history.purchases_json() == (compact([[p.order_id, p.product_id, p.purchased_micros]
-                                                     for p in purchases]) if purchases else "[]")
-        if not any(isinstance(e.event_micros, float) for e in events) and not purchases:
-            assert UserHistory.from_json("u", history.events_json(), "[]", 7) == history
+        history = UserHistory("u", events, purchases, 7)
+        old_events = compact([[e.event_id, e.event_type, e.product_id, e.event_micros] for e in events])
+        old_purchases = compact([[p.order_id, p.product_id, p.purchased_micros] for p in purchases])
+        assert json.loads(history.events_json()) == json.loads(old_events)
+        assert json.loads(history.purchases_json()) == json.loads(old_purchases)
+        for stored in ((history.events_json(), history.purchases_json()), (old_events, old_purchases)):
+            back = UserHistory.from_json("u", *stored, 7)
+            assert back == history and back.purchases == history.purchases and back.revision == 7
 
 
-@pytest.mark.parametrize("text", [
+def reference_loads(data):
+    """What the handler did before msgspec: UTF-8 text, then json.loads."""
+    return json.loads(data.decode("utf-8") if isinstance(data, bytes) else data)
+
+
+@pytest.mark.parametrize("data", [
     "", " ", "[]", " []", "[] ", "[]x", "\ufeff[]", '{"a":1}', '{"a":1,}', "[1,", "nul", '"abc"', "1 2", "[1]\n",
-    '[["e1","view","P1",1795172403400000]]', "NaN", "[1e400]", '"\\ud800"',
+    '[["e1","view","P1",1795172403400000]]', "NaN", "[Infinity, -Infinity]", "[1e400]", '"\\ud800"', '"e\\udfff"',
+    '"\\ud83d\\ude00"', '["\ud800"]', '{"a":1,"b":2,"a":3}', "[123456789012345678901234567890]", "[" + "9" * 4300 + "]",
+    "[" + "9" * 4301 + "]", "[-0, -0.0, 5e-324, 2.4703282292062328e-324, 1.7976931348623157e308]", '["\\u0000", "\x01"]',
+    "[" * 100_000 + "]" * 100_000, b'{"a":"\xc3\xa9"}', b'{"a":"\xff"}', b'["\xed\xa0\x80"]', b"\xef\xbb\xbf[]",
+    b"[" * 5000 + b"\xff" + b"]" * 5000, '{"a":"\xe9"}'.encode("utf-16"),
 ])
-def test_loads_is_json_loads(text):
-    assert outcome(loads, text) == outcome(json.loads, text)
+def test_loads_is_json_loads(data):
+    got, expected = outcome(loads, data), outcome(reference_loads, data)
+    assert got == expected and repr(got) == repr(expected)
+
+
+def test_loads_is_json_loads_on_mutated_clicks():
+    """Bytes and text a byte or a token away from a click: the same value or the same error as before."""
+    rng = random.Random(5)
+    seed = json.dumps(dict(click_fields(), user_id="u\u00e9\U0001F600", p=[1, 2.5, {"a": None}]),
+                      ensure_ascii=False).encode()
+    pieces = [bytes([b]) for b in range(256)] + [s.encode("utf-8", "surrogatepass") for s in (
+        "\\ud800", "\\udc00", "\ud800", "NaN", "Infinity", "1e999", "9" * 30, "00", "\\u", "\u2028", "\ufeff")]
+    for i in range(20_000):
+        data = bytearray(seed)
+        for _ in range(rng.randint(1, 3)):
+            at, piece = rng.randrange(len(data) + 1), rng.choice(pieces)
+            data[at:at + (len(piece) if rng.random() < 0.5 else 0)] = piece
+        data = bytes(data)
+        for one in (data, data.decode("utf-8", "surrogateescape")) if i % 4 == 0 else (data,):
+            got, expected = outcome(loads, one), outcome(reference_loads, one)
+            assert got == expected and repr(got) == repr(expected), one
+
+
+def click_fields() -> dict:
+    return {"event_id": "e1", "event_type": "view", "event_time": "2026-11-20T10:00:00Z", "session_id": "s",
+            "user_id": "u1", "product_id": "P1", "price": 19.99}
 
 
 def test_item_documents_parse_as_before():

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta, timezone
 
 from click.testing import CliRunner
 
-from recmart.realtime import cli as stream_cli
+from recmart.realtime.cli import stream_command
 from recmart.realtime.dead_letters import MemoryDeadLetters
 from recmart.realtime.firehose import FirehoseWriter
 from recmart.realtime.handler import Handler
@@ -95,16 +95,15 @@ def test_failed_batches_are_retried_from_the_lowest_failure(tmp_path):
     assert stats.dropped == 8  # u2's first click is the 3rd: the rest is given up after 3 attempts
 
 
-def test_stream_command(tmp_path, monkeypatch):
+def test_stream_command(tmp_path):
     calls = {}
 
     def source(source_db, start, end, events_per_day, seed, malformed_share, duplicate_share):
         calls.update(source_db=source_db, start=start, end=end, events_per_day=events_per_day, seed=seed)
         return fake_clicks(1000, start=start)
 
-    monkeypatch.setattr(stream_cli, "click_source", source)
     lake, store_path = tmp_path / "lake", tmp_path / "recs.sqlite"
-    result = CliRunner().invoke(stream_cli.stream, [
+    result = CliRunner().invoke(stream_command(source), [
         "--events", "300", "--rate", "50", "--speedup", "120", "--no-pace", "--start", "2026-11-20",
         "--lake", str(lake), "--store", f"sqlite:///{store_path}", "--source-db", "sqlite:///x.db"])
     assert result.exit_code == 0, result.output
@@ -115,19 +114,24 @@ def test_stream_command(tmp_path, monkeypatch):
 
 
 def test_stream_command_reports_bad_settings(tmp_path):
-    result = CliRunner().invoke(stream_cli.stream, ["--events", "1", "--store", "redis://nope"])
+    def source(*args):
+        raise AssertionError("the settings are checked before any click is read")
+
+    result = CliRunner().invoke(stream_command(source), ["--events", "1", "--store", "redis://nope"])
     assert result.exit_code == 2 and "RECMART_RECS_STORE" in result.output
 
 
 def test_stream_of_the_sample_store_end_to_end(tmp_path):
+    """`recmart stream` as the user runs it: the group composes the stream with the sample store's clicks."""
+    from recmart.cli import main
     from recmart.sample.seed import seed_sample
 
     source_db = f"sqlite:///{tmp_path}/source.db"
     seed_sample(str(tmp_path / "seeded-lake"), source_db, START.date(), 1, 300, 40, 42, None, products=150,
                 progress=False)
     lake, store_path = tmp_path / "lake", tmp_path / "recs.sqlite"
-    result = CliRunner().invoke(stream_cli.stream, [
-        "--events", "400", "--rate", "20", "--speedup", "600", "--no-pace", "--start", "2026-11-20T12:00:00Z",
+    result = CliRunner().invoke(main, [
+        "stream", "--events", "400", "--rate", "20", "--speedup", "600", "--no-pace", "--start", "2026-11-20T12:00:00Z",
         "--malformed-share", "0.02", "--duplicate-share", "0.05",
         "--lake", str(lake), "--store", f"sqlite:///{store_path}", "--source-db", source_db])
     assert result.exit_code == 0, result.output
@@ -139,3 +143,12 @@ def test_stream_of_the_sample_store_end_to_end(tmp_path):
     store = SqliteStore(store_path)
     users = store._query("SELECT user_id FROM recommendations")
     assert users and store.get_recommendations(users[0][0])["updated_at"] >= "2026-11-20T12"
+
+
+def test_stream_of_a_missing_sample_store_says_how_to_make_one(tmp_path):
+    from recmart.cli import main
+
+    result = CliRunner().invoke(main, ["stream", "--events", "1", "--store", f"sqlite:///{tmp_path}/recs.sqlite",
+                                       "--source-db", f"sqlite:///{tmp_path}/absent.db", "--lake", str(tmp_path)])
+    assert result.exit_code == 1 and "cannot read the sample store" in result.output
+    assert "run `recmart seed` first" in result.output

@@ -13,8 +13,8 @@ import urllib.request
 
 from click.testing import CliRunner
 
-from recmart.realtime.cli import recs
 from recmart.realtime.scoring import SCORER_VERSION
+from recmart.web.cli import recs
 
 from .conftest import NAMES
 

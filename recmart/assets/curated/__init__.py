@@ -1,11 +1,12 @@
-"""Curated layer: cleaned events, the daily interaction matrix and its scores."""
+"""Curated layer: cleaned events (and the quarantine beside them), the daily interaction
+matrix and its scores; the curated tables read by people and the website are in `marts`."""
 
 from recmart.assets.curated.checks import CHECKS as _CHECKS
 from recmart.assets.curated.checks import FRESHNESS_CHECKS
 from recmart.assets.curated.cleaned_events import cleaned_events
-from recmart.assets.curated.interaction_matrix import interaction_matrix
-from recmart.assets.curated.interaction_scores import interaction_scores
+from recmart.assets.curated.interaction_matrix import curated_interaction_matrix
+from recmart.assets.curated.interaction_scores import curated_interaction_scores
 
-ASSETS = [cleaned_events, interaction_matrix, interaction_scores]
+ASSETS = [cleaned_events, curated_interaction_matrix, curated_interaction_scores]
 CHECKS = [*_CHECKS, *FRESHNESS_CHECKS]
 SENSORS: list = []

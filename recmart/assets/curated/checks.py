@@ -9,32 +9,24 @@ from decimal import Decimal
 
 import dagster as dg
 
-from recmart.assets.check_results import nothing_judged
-from recmart.assets.curated.interaction_matrix import interaction_matrix
-from recmart.assets.curated.interaction_scores import interaction_scores
-from recmart.partitions import DAILY
+from recmart.assets.check_results import bind, nothing_judged, on, result
+from recmart.assets.curated.interaction_matrix import curated_interaction_matrix
+from recmart.assets.curated.interaction_scores import curated_interaction_scores
 from recmart.resources.source_db import SourceDatabase
 from recmart.resources.sql import LakeSql
 from recmart.source.export import purchase_totals
-
-
-def _result(passed: bool, metadata: dict, failure: str) -> dg.AssetCheckResult:
-    return dg.AssetCheckResult(passed=passed, metadata=metadata, description=None if passed else failure)
-
-
-def _on(day: str) -> str:
-    return f"event_date = DATE '{day}'"
+from recmart.tables import CURATED_CLEANED_EVENTS
 
 
 # ---- cleaned events --------------------------------------------------------------------------
 def records_reconcile(sql: LakeSql, day: str) -> dg.AssetCheckResult:
     """landed records of the day = cleaned + quarantined (by reason) + duplicates, exactly."""
-    landed = sql.scalar(f"SELECT count(*) FROM raw_clickstream WHERE {_on(day)}")
+    landed = sql.scalar(f"SELECT count(*) FROM raw_clickstream WHERE {on(day)}")
     cleaned, duplicates = sql.query(
-        f"SELECT count(*), coalesce(sum(copies - 1), 0) FROM curated_cleaned_events WHERE {_on(day)}"
+        f"SELECT count(*), coalesce(sum(copies - 1), 0) FROM curated_cleaned_events WHERE {on(day)}"
     )[1][0]
     by_reason = dict(
-        sql.query(f"SELECT reason, count(*) FROM quarantine_clickstream WHERE {_on(day)} GROUP BY reason")[1]
+        sql.query(f"SELECT reason, count(*) FROM quarantine_clickstream WHERE {on(day)} GROUP BY reason")[1]
     )
     quarantined = sum(by_reason.values())
     accounted = cleaned + quarantined + int(duplicates)
@@ -45,27 +37,27 @@ def records_reconcile(sql: LakeSql, day: str) -> dg.AssetCheckResult:
     }
     if landed == accounted == 0:
         return nothing_judged("raw_clickstream", day, "no landed record belongs to this event day", meta)
-    return _result(landed == accounted, meta,
+    return result(landed == accounted, meta,
                    f"{landed - accounted} landed records are neither cleaned, quarantined nor duplicates")
 
 
 def event_ids_unique(sql: LakeSql, day: str) -> dg.AssetCheckResult:
     rows, ids = sql.query(
-        f"SELECT count(*), count(DISTINCT event_id) FROM curated_cleaned_events WHERE {_on(day)}"
+        f"SELECT count(*), count(DISTINCT event_id) FROM curated_cleaned_events WHERE {on(day)}"
     )[1][0]
     if rows == 0:
         return nothing_judged("curated_cleaned_events", day, "no event to check", {"rows": 0})
-    return _result(rows == ids, {"rows": rows, "distinct_event_ids": ids}, f"{rows - ids} repeated event_ids")
+    return result(rows == ids, {"rows": rows, "distinct_event_ids": ids}, f"{rows - ids} repeated event_ids")
 
 
 def required_fields_present(sql: LakeSql, day: str) -> dg.AssetCheckResult:
     rows, nulls = sql.query(
         "SELECT count(*), count(*) FILTER (WHERE event_id IS NULL OR event_type IS NULL OR event_time IS NULL "
-        f"OR session_id IS NULL OR product_id IS NULL) FROM curated_cleaned_events WHERE {_on(day)}"
+        f"OR session_id IS NULL OR product_id IS NULL) FROM curated_cleaned_events WHERE {on(day)}"
     )[1][0]
     if rows == 0:
         return nothing_judged("curated_cleaned_events", day, "no event to check", {"rows": 0})
-    return _result(nulls == 0, {"rows_with_null_keys": nulls}, f"{nulls} rows lack a required field")
+    return result(nulls == 0, {"rows_with_null_keys": nulls}, f"{nulls} rows lack a required field")
 
 
 # ---- interaction matrix ----------------------------------------------------------------------
@@ -73,19 +65,19 @@ def matrix_matches_events(sql: LakeSql, day: str) -> dg.AssetCheckResult:
     """Matrix counts = distinct cleaned events of identified users by type, and pairs = pairs."""
     m = sql.query(
         "SELECT coalesce(sum(views),0), coalesce(sum(add_to_carts),0), coalesce(sum(remove_from_carts),0) "
-        f"FROM curated_interaction_matrix WHERE {_on(day)} "
+        f"FROM curated_interaction_matrix WHERE {on(day)} "
     )[1][0]
     e = sql.query(
         "SELECT count(*) FILTER (WHERE event_type = 'view'), count(*) FILTER (WHERE event_type = 'add_to_cart'), "
         "count(*) FILTER (WHERE event_type = 'remove_from_cart') "
-        f"FROM curated_cleaned_events WHERE {_on(day)} AND user_id IS NOT NULL"
+        f"FROM curated_cleaned_events WHERE {on(day)} AND user_id IS NOT NULL"
     )[1][0]
     names = ("views", "add_to_carts", "remove_from_carts")
     meta = {f"matrix/{n}": int(a) for n, a in zip(names, m, strict=True)} | {f"events/{n}": int(b) for n, b in zip(names, e, strict=True)}
     diff = {n: int(a) - int(b) for n, a, b in zip(names, m, e, strict=True) if int(a) != int(b)}
     if not diff and not any(int(b) for b in e):
         return nothing_judged("curated_cleaned_events", day, "no event of an identified user", meta)
-    return _result(not diff, meta, f"matrix differs from cleaned events: {diff}")
+    return result(not diff, meta, f"matrix differs from cleaned events: {diff}")
 
 
 def matrix_matches_source(sql: LakeSql, source: SourceDatabase, day: str) -> dg.AssetCheckResult:
@@ -95,7 +87,7 @@ def matrix_matches_source(sql: LakeSql, source: SourceDatabase, day: str) -> dg.
     src = purchase_totals(source.engine(), dt.date.fromisoformat(day))
     rows, purchases, units, revenue = sql.query(
         "SELECT count(*), coalesce(sum(purchases),0), coalesce(sum(units),0), coalesce(sum(revenue),0) "
-        f"FROM curated_interaction_matrix WHERE {_on(day)}"
+        f"FROM curated_interaction_matrix WHERE {on(day)}"
     )[1][0]
     got = {"purchases": int(purchases), "units": int(units), "revenue": Decimal(str(revenue))}
     want = {"purchases": int(src["order_products"]), "units": int(src["units"] or 0),
@@ -104,25 +96,25 @@ def matrix_matches_source(sql: LakeSql, source: SourceDatabase, day: str) -> dg.
     meta |= {f"source/{k}": float(v) if isinstance(v, Decimal) else v for k, v in want.items()}
     if rows == 0 and got == want:
         return nothing_judged("curated_interaction_matrix", day, "no interaction, and no purchase in the source", meta)
-    return _result(got == want, meta, f"matrix {got} != source database {want}")
+    return result(got == want, meta, f"matrix {got} != source database {want}")
 
 
 def pairs_unique(sql: LakeSql, table: str, day: str) -> dg.AssetCheckResult:
     rows, pairs, null_keys = sql.query(
         "SELECT count(*), count(DISTINCT (user_id, product_id)), "
         "count(*) FILTER (WHERE user_id IS NULL OR product_id IS NULL) "
-        f"FROM {table} WHERE {_on(day)}"
+        f"FROM {table} WHERE {on(day)}"
     )[1][0]
     if rows == 0:
         return nothing_judged(table, day, "no pair to check", {"rows": 0})
     ok = rows == pairs and null_keys == 0
-    return _result(ok, {"rows": rows, "distinct_pairs": pairs, "null_keys": null_keys},
+    return result(ok, {"rows": rows, "distinct_pairs": pairs, "null_keys": null_keys},
                    f"{rows - pairs} repeated (user_id, product_id) pairs, {null_keys} null keys")
 
 
 def products_in_catalog(sql: LakeSql, day: str) -> dg.AssetCheckResult:
     """Every product in the matrix exists in the latest catalog snapshot up to the day."""
-    if sql.scalar(f"SELECT count(*) FROM curated_interaction_matrix WHERE {_on(day)}") == 0:
+    if sql.scalar(f"SELECT count(*) FROM curated_interaction_matrix WHERE {on(day)}") == 0:
         return nothing_judged("curated_interaction_matrix", day, "no product to look up", {"unknown_products": 0})
     latest = sql.scalar(f"SELECT max(event_date) FROM raw_products WHERE event_date <= DATE '{day}'")
     if latest is None:
@@ -131,26 +123,13 @@ def products_in_catalog(sql: LakeSql, day: str) -> dg.AssetCheckResult:
     unknown = sql.scalar(
         f"SELECT count(DISTINCT m.product_id) FROM curated_interaction_matrix m "
         f"LEFT JOIN (SELECT product_id FROM raw_products WHERE event_date = DATE '{latest}') p "
-        f"ON m.product_id = p.product_id WHERE m.{_on(day)} AND p.product_id IS NULL"
+        f"ON m.product_id = p.product_id WHERE m.{on(day)} AND p.product_id IS NULL"
     )
-    return _result(unknown == 0, {"unknown_products": unknown, "catalog_snapshot": str(latest)},
+    return result(unknown == 0, {"unknown_products": unknown, "catalog_snapshot": str(latest)},
                    f"{unknown} products are not in the catalog")
 
 
 # ---- bindings ---------------------------------------------------------------------------------
-def _check(asset, fn, description: str, blocking: bool = True, needs_source: bool = False):
-    name = fn.__name__
-    if needs_source:
-        @dg.asset_check(asset=asset, name=name, partitions_def=DAILY, blocking=blocking, description=description)
-        def _bound(context: dg.AssetCheckExecutionContext, lake_sql: LakeSql, source_db: SourceDatabase):
-            return fn(lake_sql, source_db, context.partition_key)
-    else:
-        @dg.asset_check(asset=asset, name=name, partitions_def=DAILY, blocking=blocking, description=description)
-        def _bound(context: dg.AssetCheckExecutionContext, lake_sql: LakeSql):
-            return fn(lake_sql, context.partition_key)
-    return _bound
-
-
 def _pairs_in(table: str):
     def user_product_pairs_unique(sql: LakeSql, day: str) -> dg.AssetCheckResult:
         return pairs_unique(sql, table, day)
@@ -158,17 +137,17 @@ def _pairs_in(table: str):
 
 
 CHECKS = [
-    _check("cleaned_events", records_reconcile, "landed = cleaned + quarantined + duplicates, exactly"),
-    _check("cleaned_events", event_ids_unique, "one row per event_id"),
-    _check("cleaned_events", required_fields_present, "no null in required fields"),
-    _check(interaction_matrix, matrix_matches_events, "counts = distinct cleaned events by type"),
-    _check(interaction_matrix, matrix_matches_source, "purchases/units/revenue = source database",
-           needs_source=True),
-    _check(interaction_matrix, _pairs_in("curated_interaction_matrix"), "(user_id, product_id) unique, not null"),
-    _check(interaction_matrix, products_in_catalog, "every product is in the catalog", blocking=False),
-    _check(interaction_scores, _pairs_in("curated_interaction_scores"), "(user_id, product_id) unique, not null"),
+    bind(CURATED_CLEANED_EVENTS.asset_key, records_reconcile, "landed = cleaned + quarantined + duplicates, exactly"),
+    bind(CURATED_CLEANED_EVENTS.asset_key, event_ids_unique, "one row per event_id"),
+    bind(CURATED_CLEANED_EVENTS.asset_key, required_fields_present, "no null in required fields"),
+    bind(curated_interaction_matrix, matrix_matches_events, "counts = distinct cleaned events by type"),
+    bind(curated_interaction_matrix, matrix_matches_source, "purchases/units/revenue = source database",
+         needs_source=True),
+    bind(curated_interaction_matrix, _pairs_in("curated_interaction_matrix"), "(user_id, product_id) unique, not null"),
+    bind(curated_interaction_matrix, products_in_catalog, "every product is in the catalog", blocking=False),
+    bind(curated_interaction_scores, _pairs_in("curated_interaction_scores"), "(user_id, product_id) unique, not null"),
 ]
 
 FRESHNESS_CHECKS = dg.build_time_partition_freshness_checks(
-    assets=[interaction_matrix, interaction_scores], deadline_cron="0 3 * * *", timezone="UTC"
+    assets=[curated_interaction_matrix, curated_interaction_scores], deadline_cron="0 3 * * *", timezone="UTC"
 )

@@ -1,4 +1,4 @@
-"""interaction_scores[D]: time-decayed implicit-feedback score over the trailing window.
+"""curated_interaction_scores[D]: time-decayed implicit-feedback score over the trailing window.
 
 The step is declared in `recmart.steps.interaction_scores`; its window follows `window_days`.
 """
@@ -6,13 +6,13 @@ The step is declared in `recmart.steps.interaction_scores`; its window follows `
 import dagster as dg
 from pydantic import Field
 
-from recmart.assets.steps import run_step, step_deps, table_metadata
+from recmart.assets.steps import run_step, step_deps, table_asset
 from recmart.partitions import DAILY
 from recmart.resources.engine import StepEngine
 from recmart.resources.lake import Lake
 from recmart.resources.spark import SparkStepRunner
 from recmart.steps.interaction_scores import STEP
-from recmart.tables import INTERACTION_SCORES
+from recmart.tables import CURATED_INTERACTION_SCORES
 from recmart.transforms.scores import ScoreSettings
 
 _DEFAULTS = ScoreSettings()
@@ -31,13 +31,11 @@ class ScoreConfig(dg.Config):
 
 @dg.asset(
     partitions_def=DAILY,
-    group_name="curated",
     kinds={"sql", "parquet"},
     deps=step_deps(STEP),
-    description=INTERACTION_SCORES.doc,
-    metadata=table_metadata(INTERACTION_SCORES),
+    **table_asset(CURATED_INTERACTION_SCORES),
 )
-def interaction_scores(
+def curated_interaction_scores(
     context: dg.AssetExecutionContext, config: ScoreConfig, lake: Lake, engine: StepEngine, spark: SparkStepRunner
 ) -> dg.MaterializeResult:
     settings = ScoreSettings(**config.model_dump())

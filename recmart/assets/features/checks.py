@@ -8,10 +8,10 @@ import datetime as dt
 
 import dagster as dg
 
-from recmart.assets.check_results import nothing_judged
-from recmart.assets.marts.checks import bind, date_literal, on, result
+from recmart.assets.check_results import bind, date_literal, nothing_judged, on, result
 from recmart.resources.sql import LakeSql
-from recmart.transforms.features import WINDOW_DAYS
+from recmart.steps.feature_rows import WINDOW_DAYS
+from recmart.tables import FEATURES_INTERACTIONS, FEATURES_ITEMS, FEATURES_USERS
 
 
 def _window(day: str, days: int = WINDOW_DAYS) -> str:
@@ -115,10 +115,10 @@ def event_times_are_day_end(table: str):
 
 
 CHECKS = [
-    bind("user_features", user_features_reconcile, "one row per window user; counts = the matrices', exactly"),
-    bind("item_features", item_features_reconcile, "product counts = the matrices', exactly; ids unique"),
-    bind("interaction_features", interaction_features_reconcile, "one row per window pair; totals = the matrices'"),
-    *(bind(asset, event_times_are_day_end(table), "event_time = the end of the day (next day 00:00 UTC)")
-      for asset, table in (("user_features", "features_users"), ("item_features", "features_items"),
-                           ("interaction_features", "features_interactions"))),
+    bind(FEATURES_USERS.asset_key, user_features_reconcile, "one row per window user; counts = the matrices', exactly"),
+    bind(FEATURES_ITEMS.asset_key, item_features_reconcile, "product counts = the matrices', exactly; ids unique"),
+    bind(FEATURES_INTERACTIONS.asset_key, interaction_features_reconcile,
+         "one row per window pair; totals = the matrices'"),
+    *(bind(table.asset_key, event_times_are_day_end(table.sql_name), "event_time = the end of the day (next day 00:00 UTC)")
+      for table in (FEATURES_USERS, FEATURES_ITEMS, FEATURES_INTERACTIONS)),
 ]

@@ -1,4 +1,5 @@
-"""user_features[D], item_features[D], interaction_features[D]: feature-store rows of the day.
+"""The step feature_rows[D]: features_users[D], features_items[D], features_interactions[D],
+the feature-store rows of the day; one multi-asset named after the step.
 
 Written to the lake as the offline store (`features/<group table>/event_date=D/`), in the
 shape of the feature groups of `recmart.features.groups` (record identifier, event time,
@@ -9,37 +10,34 @@ Integral / Fractional / String features). The step is declared in
 
 import dagster as dg
 
-from recmart.assets.steps import run_step, step_deps, table_metadata
-from recmart.features.groups import INTERACTION_GROUP, ITEM_GROUP, USER_GROUP
+from recmart.assets.steps import run_step, step_deps, table_asset
+from recmart.features.groups import FEATURE_GROUPS, FeatureGroupDef
 from recmart.partitions import DAILY
 from recmart.resources.engine import StepEngine
 from recmart.resources.lake import Lake
 from recmart.resources.spark import SparkStepRunner
 from recmart.steps.feature_rows import STEP
 
-# Asset key -> feature group; each asset is the step output of the same name.
-GROUP_ASSETS = {"user_features": USER_GROUP, "item_features": ITEM_GROUP, "interaction_features": INTERACTION_GROUP}
-if {key: g.table for key, g in GROUP_ASSETS.items()} != dict(STEP.outputs):
-    raise ValueError("the feature assets must be the feature_rows step's outputs, with the groups' tables")
+# The step's outputs are the feature groups' tables, each the asset of its table.
+if [g.table for g in FEATURE_GROUPS] != list(STEP.outputs.values()):
+    raise ValueError("the feature_rows step's outputs must be the feature groups' tables, in their order")
 
 
-def _spec(key: str) -> dg.AssetSpec:
-    g = GROUP_ASSETS[key]
+def _spec(g: FeatureGroupDef) -> dg.AssetSpec:
+    asset = table_asset(g.table, f"Feature group {g.name} (record identifier {g.record_identifier}, "
+                                 f"event time {g.event_time_feature}).")
     return dg.AssetSpec(
-        key,
-        description=f"{g.table.doc} Feature group {g.name} (record identifier {g.record_identifier}, "
-        f"event time {g.event_time_feature}).",
+        **(asset | {"metadata": {**asset["metadata"], "feature_group": g.name, "features": len(g.features)}}),
         deps=step_deps(STEP),
-        metadata={**table_metadata(g.table), "feature_group": g.name, "features": len(g.features)},
         kinds={"sql", "parquet", "sagemaker"},
     )
 
 
-@dg.multi_asset(partitions_def=DAILY, group_name="features", specs=[_spec(k) for k in GROUP_ASSETS])
+@dg.multi_asset(partitions_def=DAILY, specs=[_spec(g) for g in FEATURE_GROUPS])
 def feature_rows(context: dg.AssetExecutionContext, lake: Lake, engine: StepEngine, spark: SparkStepRunner):
     metrics = run_step(context, lake, engine, spark, STEP)
     present = len(metrics["partitions_read"]["interaction_matrix"])
-    for key in GROUP_ASSETS:
+    for output, table in STEP.outputs.items():
         yield dg.MaterializeResult(
-            asset_key=key, metadata={"dagster/row_count": metrics[key], "window_days_present": present}
+            asset_key=table.asset_key, metadata={"dagster/row_count": metrics[output], "window_days_present": present}
         )

@@ -2,7 +2,9 @@
 
 from recmart.assets.raw.checks import EXPORT_CHECKS, raw_clickstream_has_every_landed_line
 from recmart.assets.raw.clickstream import raw_clickstream
-from recmart.assets.raw.transactions import raw_products, raw_transactions, raw_users
+from recmart.assets.raw.products import raw_products
+from recmart.assets.raw.transactions import raw_transactions
+from recmart.assets.raw.users import raw_users
 
 ASSETS = [raw_clickstream, raw_transactions, raw_products, raw_users]
 CHECKS = [raw_clickstream_has_every_landed_line, *EXPORT_CHECKS]

@@ -7,7 +7,9 @@ import dagster as dg
 
 from recmart.assets.check_results import nothing_judged
 from recmart.assets.raw.clickstream import raw_clickstream
-from recmart.assets.raw.transactions import raw_products, raw_transactions, raw_users
+from recmart.assets.raw.products import raw_products
+from recmart.assets.raw.transactions import raw_transactions
+from recmart.assets.raw.users import raw_users
 from recmart.landing.layout import LANDING_CLICKSTREAM
 from recmart.landing.lines import count_records
 from recmart.partitions import DAILY

@@ -5,7 +5,7 @@ import time
 
 import dagster as dg
 
-from recmart.assets.steps import numeric_metadata, run_spark_step, table_metadata
+from recmart.assets.steps import numeric_metadata, run_spark_step, table_asset
 from recmart.engine import duckdb as duckdb_engine
 from recmart.engine import duckdb_ingest
 from recmart.landing.layout import FIREHOSE_NAME_TIME
@@ -19,10 +19,8 @@ from recmart.tables import RAW_CLICKSTREAM
 
 @dg.asset(
     partitions_def=DAILY,
-    group_name="raw",
     kinds={"sql", "parquet"},
-    description=RAW_CLICKSTREAM.doc + " The partition is the landing (arrival) day.",
-    metadata=table_metadata(RAW_CLICKSTREAM),
+    **table_asset(RAW_CLICKSTREAM, "The partition is the landing (arrival) day."),
 )
 def raw_clickstream(
     context: dg.AssetExecutionContext, lake: Lake, engine: StepEngine, spark: SparkStepRunner

@@ -5,16 +5,25 @@ snapshot loads are BatchWriteItem per 25, and the writes that must not race are
 conditional: a user's history on its revision, recommendations on (`updated_at`,
 `history_revision`, `snapshot_generation`) (see `recommendations_order`), the snapshot
 pointer on the generation it replaces.
+
+Retries are botocore's (`default_client`): a throttled or failed call is retried by the
+client, and one that still fails becomes a StoreError naming the call (the handler then
+reports the user's records in batchItemFailures, and Kinesis redelivers them). Keys and
+items a batch call leaves unprocessed are sent again at once: boto3's BatchWriter does it
+for writes, `_batch_get` for reads (boto3 has no helper for BatchGetItem). Neither needs a
+wait of its own: DynamoDB answers with unprocessed keys only when it processed some of the
+others, and with ProvisionedThroughputExceededException, which botocore retries with
+backoff, when it could process none, so each round makes progress or backs off.
 """
 
 from __future__ import annotations
 
-import random
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from contextlib import contextmanager
 
 import boto3
+from boto3.dynamodb.table import BatchWriter
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
@@ -36,7 +45,6 @@ from recmart.realtime.store.dynamodb_tables import DynamoTables
 LOAD_LEASE_SECONDS = 3600
 _BATCH_GET = 100  # BatchGetItem's limit
 _BATCH_WRITE = 25  # BatchWriteItem's limit
-_UNPROCESSED_ATTEMPTS = 6
 _SLOT_ATTRIBUTES = "g1, d1, g0, d0"
 _ORDER_ATTRIBUTES = ("history_revision", "snapshot_generation")
 
@@ -93,7 +101,7 @@ class DynamoDBStore(RecommendationStore):
     # ---- batch primitives ---------------------------------------------------------------------
     def _batch_get(self, table: str, key_attr: str, keys: Iterable[str], projection: str | None = None,
                    consistent: bool = False) -> list[dict]:
-        """Every item of `keys` that exists: BatchGetItem per 100, unprocessed keys retried."""
+        """Every item of `keys` that exists: BatchGetItem per 100, unprocessed keys sent again."""
         unique = list(dict.fromkeys(keys))
         found: list[dict] = []
         for i in range(0, len(unique), _BATCH_GET):
@@ -101,30 +109,16 @@ class DynamoDBStore(RecommendationStore):
             if projection:
                 request["ProjectionExpression"] = projection
             pending = {table: request}
-            for attempt in range(_UNPROCESSED_ATTEMPTS):
+            while pending:
                 with self._errors(f"BatchGetItem {table}"):
                     answer = self.client.batch_get_item(RequestItems=pending)
                 found += answer.get("Responses", {}).get(table, [])
-                pending = answer.get("UnprocessedKeys") or {}
-                if not pending:
-                    break
-                _backoff(attempt)
-            else:
-                raise StoreError(f"dynamodb BatchGetItem {table}: keys still unprocessed after retries")
+                left = answer.get("UnprocessedKeys") or {}
+                if left and len(left[table]["Keys"]) >= len(pending[table]["Keys"]):
+                    # DynamoDB never answers so (see the module's docstring): do not spin on it.
+                    raise StoreError(f"dynamodb BatchGetItem {table}: no key of the request was processed")
+                pending = left
         return found
-
-    def _batch_write(self, table: str, requests: list[dict]) -> None:
-        for i in range(0, len(requests), _BATCH_WRITE):
-            pending = {table: requests[i : i + _BATCH_WRITE]}
-            for attempt in range(_UNPROCESSED_ATTEMPTS):
-                with self._errors(f"BatchWriteItem {table}"):
-                    answer = self.client.batch_write_item(RequestItems=pending)
-                pending = answer.get("UnprocessedItems") or {}
-                if not pending:
-                    break
-                _backoff(attempt)
-            else:
-                raise StoreError(f"dynamodb BatchWriteItem {table}: items still unprocessed after retries")
 
     # ---- snapshot -----------------------------------------------------------------------------
     def current_snapshot(self) -> Snapshot | None:
@@ -165,10 +159,14 @@ class DynamoDBStore(RecommendationStore):
         return slots
 
     def _write_slots(self, kind: str, puts: Mapping[str, snap.Slots], deletes: Sequence[str]) -> None:
+        """BatchWriteItem per 25 through boto3's BatchWriter, which sends unprocessed items again
+        (a plain client: the items are in DynamoDB's wire format already)."""
         table, key_attr = self._slot_tables[kind]
-        requests = [{"PutRequest": {"Item": _slots_item(key_attr, k, s)}} for k, s in puts.items()]
-        requests += [{"DeleteRequest": {"Key": {key_attr: _s(k)}}} for k in deletes]
-        self._batch_write(table, requests)
+        with self._errors(f"BatchWriteItem {table}"), BatchWriter(table, self.client, flush_amount=_BATCH_WRITE) as batch:
+            for key, slots in puts.items():
+                batch.put_item(Item=_slots_item(key_attr, key, slots))
+            for key in deletes:
+                batch.delete_item(Key={key_attr: _s(key)})
 
     def _switch_snapshot(self, expected: Snapshot | None, new: Snapshot) -> None:
         item = {"meta_key": _s("current"), "generation": _n(new.generation), "version": _s(new.version),
@@ -303,7 +301,3 @@ def _conditional_failed(exc: StoreError) -> bool:
     cause = exc.__cause__
     return isinstance(cause, ClientError) and cause.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException"
 
-
-def _backoff(attempt: int) -> None:
-    # Full jitter, as AWS advises for unprocessed batch items.
-    time.sleep(random.uniform(0, min(1.0, 0.05 * 2**attempt)))

@@ -100,6 +100,8 @@ _FIRST, _SECOND = itemgetter(0), itemgetter(1)
 
 
 def _dumps(obj: object) -> str:
+    # json.dumps, not jsontext.dumps: documents are compared as text by the next load (plan_load),
+    # so they keep the spelling they were first stored with (json's floats: 1e-05, not 1e-5).
     return json.dumps(obj, separators=(",", ":"), sort_keys=True, ensure_ascii=False)
 
 
@@ -153,4 +155,4 @@ def parse_item_document(doc: str) -> tuple[tuple[tuple[str, float], ...], str | 
 
 
 def parse_trending_document(doc: str) -> tuple[tuple[str, float], ...]:
-    return tuple((e[0], e[1]) for e in json.loads(doc))
+    return tuple((e[0], e[1]) for e in loads(doc))

@@ -8,15 +8,14 @@ from __future__ import annotations
 
 import contextlib
 import json
-import math
 import sqlite3
 import threading
 import time
 from collections.abc import Iterable, Mapping, Sequence
-from json.encoder import encode_basestring_ascii as _str  # json.dumps's own str encoder
 from pathlib import Path
 
 from recmart.realtime.history import UserHistory
+from recmart.realtime.jsontext import dumps, loads
 from recmart.realtime.store import snapshot as snap
 from recmart.realtime.store.base import (
     ITEMS,
@@ -53,38 +52,6 @@ CREATE TABLE IF NOT EXISTS recommendations (
 # Columns added since the first schema: files written before them get them (default 0) on open.
 _ADDED_COLUMNS = {"recommendations": ("history_revision", "snapshot_generation")}
 _SLOT_TABLES = {ITEMS: ("items", "product_id"), "trending": ("trending", "scope")}
-_RECS_KEYS = ("user_id", "items", "model_version", "updated_at", "ttl", "history_revision", "snapshot_generation")
-_ENTRY_KEYS = ("product_id", "score", "reason")
-
-
-def recommendations_json(recs: dict) -> str:
-    """`json.dumps(recs, separators=(",", ":"))`, spelled out for the item the handler writes.
-
-    The handler stores one of these per click, and json.dumps spends most of its time on
-    the generic walk over 20 small dicts; writing the known shape directly takes about
-    40% less CPU for the same text. Any other shape (keys in another order, a score that
-    is not a finite float, a ttl that is not an int, ...) goes through json.dumps.
-    """
-    try:
-        if (tuple(recs) == _RECS_KEYS and type(recs["ttl"]) is int and type(recs["items"]) is list
-                and type(recs["history_revision"]) is int and type(recs["snapshot_generation"]) is int):
-            entries = []
-            for e in recs["items"]:
-                if tuple(e) != _ENTRY_KEYS:
-                    break
-                score = e["score"]
-                if type(score) is not float or not math.isfinite(score):
-                    break
-                entries.append(
-                    f'{{"product_id":{_str(e["product_id"])},"score":{score!r},"reason":{_str(e["reason"])}}}')
-            else:
-                return (f'{{"user_id":{_str(recs["user_id"])},"items":[{",".join(entries)}],'
-                        f'"model_version":{_str(recs["model_version"])},"updated_at":{_str(recs["updated_at"])},'
-                        f'"ttl":{recs["ttl"]},"history_revision":{recs["history_revision"]},'
-                        f'"snapshot_generation":{recs["snapshot_generation"]}}}')
-    except TypeError:  # _str of something that is not a str, or entries that are not dicts
-        pass
-    return json.dumps(recs, separators=(",", ":"))
 
 
 class SqliteStore(RecommendationStore):
@@ -270,10 +237,10 @@ class SqliteStore(RecommendationStore):
     # ---- recommendations --------------------------------------------------------------------
     def get_recommendations(self, user_id: str) -> dict | None:
         rows = self._query("SELECT item FROM recommendations WHERE user_id = ?", (user_id,))
-        return json.loads(rows[0][0]) if rows else None
+        return loads(rows[0][0]) if rows else None
 
     def put_recommendations(self, recommendations: dict) -> bool:
-        item = recommendations_json(recommendations)
+        item = dumps(recommendations)
         updated_at, revision, generation = recommendations_order(recommendations)
         row = (recommendations["user_id"], updated_at, int(recommendations["ttl"]), item, revision, generation)
         # Conditional like DynamoDB's: never replace newer recommendations with older ones,
