@@ -30,7 +30,7 @@ _DOMAIN_COMMANDS = {
     "stream": _stream_command,
     "recs": ("recmart.web.cli", "recs"),
     "serve": ("recmart.web.cli", "serve"),
-    "feature-groups": ("recmart.features.cli", "feature_groups"),
+    "feature-groups": ("recmart.feature_groups.cli", "feature_groups"),
     "evaluate": ("recmart.evaluation.cli", "evaluate_command"),
 }
 

@@ -238,7 +238,7 @@ CURATED_DAILY_SALES = Table(
     ),
 )
 
-# ---- features (the offline store of the feature groups in recmart.features.groups) -------
+# ---- features (the offline store of the feature groups in recmart.feature_groups.groups) -------
 # Every feature row of day D describes its subject as of the end of D: `event_time` is
 # D+1 00:00 UTC and every value uses only data of days <= D.
 _EVENT_TIME = C("event_time", "timestamp", False,

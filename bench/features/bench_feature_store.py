@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pyarrow as pa
 
-from recmart.features.groups import FEATURE_GROUPS
+from recmart.feature_groups.groups import FEATURE_GROUPS
 from recmart.resources.feature_store import LocalFeatureStore
 
 BATCH = 10_000

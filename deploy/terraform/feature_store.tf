@@ -1,7 +1,7 @@
 # SageMaker Feature Store: one feature group per kind of row (users, items, interactions),
 # each with an online store (latest record per id) and an offline store (every record) in
 # the lake bucket under <lake>/features/sagemaker/. The features of each group come from
-# var.feature_definitions, filled from the code's definitions (recmart/features/groups.py) by
+# var.feature_definitions, filled from the code's definitions (recmart/feature_groups/groups.py) by
 # feature_groups.auto.tfvars.json, which `recmart feature-groups --terraform` writes and
 # Terraform loads by itself (a test checks the file is up to date).
 resource "aws_sagemaker_feature_group" "recmart" {

@@ -1,6 +1,6 @@
 """SageMaker Feature Store (aws deployment): feature groups from the code, online PutRecord.
 
-- `ensure_groups` creates each group of `recmart.features.groups` that does not exist yet
+- `ensure_groups` creates each group of `recmart.feature_groups.groups` that does not exist yet
   with the code's own CreateFeatureGroup request (online store, and the offline store in the
   lake bucket under `features/sagemaker/`), then waits until every group is `Created`. An
   existing group that lacks a feature the code defines is an error naming the features
@@ -34,7 +34,7 @@ from botocore.exceptions import ClientError, HTTPClientError
 from botocore.exceptions import ConnectionError as BotoConnectionError
 from pydantic import Field, PrivateAttr
 
-from recmart.features.groups import FeatureGroupDef
+from recmart.feature_groups.groups import FeatureGroupDef
 from recmart.resources.feature_store import (
     FeatureIngestionError,
     FeatureStore,
@@ -150,7 +150,7 @@ class SageMakerFeatureStore(FeatureStore):
                  if f.name in have and have[f.name] != f.type]
         if missing or wrong:
             raise FeatureStoreError(
-                f"feature group {group.name} differs from its definition in recmart.features.groups: "
+                f"feature group {group.name} differs from its definition in recmart.feature_groups.groups: "
                 + "; ".join(filter(None, [
                     f"missing features {', '.join(missing)}" if missing else "",
                     f"other types {', '.join(wrong)}" if wrong else "",

@@ -21,7 +21,7 @@ from datetime import datetime
 import pyarrow.fs as pafs
 
 from recmart.landing.layout import lake_filesystem
-from recmart.landing.layout import new_landing_key as landing_key
+from recmart.landing.layout import new_landing_key
 
 DEFAULT_BUFFER_SECONDS = 300
 DEFAULT_BUFFER_BYTES = 5 * 1024 * 1024
@@ -64,7 +64,7 @@ class FirehoseWriter:
         """Deliver what is buffered now; the key written, or None when the buffer is empty."""
         if not self._lines:
             return None
-        key = landing_key(self._opened, self._new_id())
+        key = new_landing_key(self._opened, self._new_id())
         data = gzip.compress(b"".join(self._lines), mtime=0)
         path = f"{self.root}/{key}"
         folder, name = path.rsplit("/", 1)

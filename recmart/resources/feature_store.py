@@ -1,7 +1,7 @@
 """The feature store: feature groups and their online store (latest record per identifier).
 
 `FeatureStore` is what the ingestion asset asks for: create the groups the code defines
-(`recmart.features.groups`), put a day's rows as records, read one record back. The local
+(`recmart.feature_groups.groups`), put a day's rows as records, read one record back. The local
 deployment's `LocalFeatureStore` is an embedded online store in a SQLite file (in the lake
 folder: recmart.deployments) that behaves like SageMaker's PutRecord: a record replaces the
 stored one of its identifier only when its event time is not older, and a record that does
@@ -32,7 +32,7 @@ import pyarrow.compute as pc
 from pydantic import Field
 
 from recmart.config import LOCAL_STATE
-from recmart.features.groups import FeatureGroupDef
+from recmart.feature_groups.groups import FeatureGroupDef
 
 SAMPLE_FAILED_IDS = 20  # identifiers of failed records kept in a report
 

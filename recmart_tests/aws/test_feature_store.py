@@ -18,7 +18,7 @@ from botocore.stub import Stubber
 from recmart.assets.serving.feature_store_ingestion import feature_store_ingestion
 from recmart.aws import feature_store as sm_module
 from recmart.aws.feature_store import SageMakerFeatureStore
-from recmart.features.groups import FEATURE_GROUPS, INTERACTION_GROUP, ITEM_GROUP, USER_GROUP
+from recmart.feature_groups.groups import FEATURE_GROUPS, INTERACTION_GROUP, ITEM_GROUP, USER_GROUP
 from recmart.resources.feature_store import (
     FeatureIngestionError,
     FeatureStore,

@@ -8,7 +8,7 @@ import datetime as dt
 
 from recmart.config import load_settings
 from recmart.deployments import resources_for
-from recmart.features.groups import FEATURE_GROUPS
+from recmart.feature_groups.groups import FEATURE_GROUPS
 from recmart.resources.metrics import Metric
 
 

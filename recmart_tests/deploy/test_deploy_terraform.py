@@ -408,7 +408,7 @@ FEATURE_TFVARS = TF_DIR / "feature_groups.auto.tfvars.json"
 
 def test_feature_group_variables_are_the_codes_definitions(tf):
     """feature_groups.auto.tfvars.json is `recmart feature-groups --terraform`, and fits the variables."""
-    from recmart.features.groups import terraform_variables
+    from recmart.feature_groups.groups import terraform_variables
 
     committed = json.loads(FEATURE_TFVARS.read_text(encoding="utf-8"))
     assert committed == terraform_variables(), (

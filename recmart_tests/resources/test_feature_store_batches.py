@@ -10,7 +10,7 @@ from decimal import Decimal
 import pyarrow as pa
 import pytest
 
-from recmart.features.groups import FEATURE_GROUPS
+from recmart.feature_groups.groups import FEATURE_GROUPS
 from recmart.resources.feature_store import FeatureIngestionError, LocalFeatureStore
 
 HOSTILE_TEXT = ["", "plain", 'quo"te', "back\\slash", "tab\tnew\nline", "ünï©ödé", "😀 emoji", "\x00nul", "\u2028sep"]

@@ -2,7 +2,7 @@
 the feature-store rows of the day; one multi-asset named after the step.
 
 Written to the lake as the offline store (`features/<group table>/event_date=D/`), in the
-shape of the feature groups of `recmart.features.groups` (record identifier, event time,
+shape of the feature groups of `recmart.feature_groups.groups` (record identifier, event time,
 Integral / Fractional / String features). The step is declared in
 `recmart.steps.feature_rows` (point in time: rows of D use data up to the end of D only).
 """
@@ -11,7 +11,7 @@ Integral / Fractional / String features). The step is declared in
 import dagster as dg
 
 from recmart.assets.steps import run_step, step_deps, table_asset
-from recmart.features.groups import FEATURE_GROUPS, FeatureGroupDef
+from recmart.feature_groups.groups import FEATURE_GROUPS, FeatureGroupDef
 from recmart.partitions import DAILY
 from recmart.resources.engine import StepEngine
 from recmart.resources.lake import Lake

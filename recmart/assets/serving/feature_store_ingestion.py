@@ -12,7 +12,7 @@ run, with the counts of every group in the failure.
 import dagster as dg
 import pyarrow.dataset as pads
 
-from recmart.features.groups import FEATURE_GROUPS, FeatureGroupDef
+from recmart.feature_groups.groups import FEATURE_GROUPS, FeatureGroupDef
 from recmart.partitions import DAILY
 from recmart.resources.feature_store import FeatureIngestionError, FeatureStore
 from recmart.resources.lake import Lake

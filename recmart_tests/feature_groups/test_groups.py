@@ -12,8 +12,8 @@ from botocore.validate import ParamValidator
 from click.testing import CliRunner
 
 from recmart import names
-from recmart.features.cli import feature_groups
-from recmart.features.groups import (
+from recmart.feature_groups.cli import feature_groups
+from recmart.feature_groups.groups import (
     FEATURE_GROUPS,
     INTERACTION_GROUP,
     ITEM_GROUP,

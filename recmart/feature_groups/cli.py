@@ -6,7 +6,7 @@ import json
 
 import click
 
-from recmart.features.groups import FEATURE_GROUPS, group, terraform_variables
+from recmart.feature_groups.groups import FEATURE_GROUPS, group, terraform_variables
 
 
 def default_offline_uri() -> str | None:
