@@ -38,9 +38,8 @@ LOCAL_STATE = Path(".recmart")
 DEFAULT_LAKE = str(LOCAL_STATE / "lake")
 DEFAULT_SOURCE_DB = f"sqlite:///{LOCAL_STATE / 'source.db'}"
 DEFAULT_FIRST_DAY = "2024-01-01"
-# Both sensors list every daily partition since the first day on each tick: since 2000 that is
-# about 10,000 keys (0.1 s); since year 1 it was 740,000 (7 to 11 s a tick). No store's clicks
-# predate 2000.
+# Both sensors list every daily partition since the first day on each tick, so the first day
+# is bounded (bench/spine/RESULTS.md, "Sensor ticks"); no store's clicks predate 2000.
 EARLIEST_FIRST_DAY = dt.date(2000, 1, 1)
 MIN_PII_SALT_CHARS = 8  # check_pii_salt, which recmart.resources.privacy.PiiSalt applies too
 DEFAULT_SPARK_DRIVER_MEMORY = "2g"

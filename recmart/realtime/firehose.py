@@ -20,8 +20,7 @@ from datetime import datetime
 
 import pyarrow.fs as pafs
 
-from recmart.landing.layout import lake_filesystem
-from recmart.landing.layout import new_landing_key
+from recmart.landing.layout import lake_filesystem, new_landing_key
 
 DEFAULT_BUFFER_SECONDS = 300
 DEFAULT_BUFFER_BYTES = 5 * 1024 * 1024

@@ -34,16 +34,11 @@ class SourceSettings:
     max_neighbours: int = 100
     popular: int = 100  # length of the popularity fill
     # The most clicks of the window the tables learn from, the newest (`recmart.recsources.
-    # window`): the tables are built in Python, about a minute and 2 GB of peak memory per
-    # million clicks (bench/quality/RESULTS_SCALE.md), so without a bound a store of millions
-    # of clicks a day (14 days of them) would make `recommendation_snapshot` and
-    # `curated_recommendation_quality` take hours and more memory than the machine has. 2 million
-    # keeps the sources to about 2 minutes and 2.5 GB (measured at 5 M) whatever the store's size,
-    # and is above every log the figures were tuned and checked on: the RSC15 training log
-    # (about 53,000 clicks) and the sample store as `recmart sample` seeds it (7 days of
-    # 200,000 events, 1.4 million). Beyond it the oldest clicks are left out, which the
-    # 3-day half-life already weighs least (a click 14 days old weighs 0.04 of today's);
-    # the assets' metadata say how many clicks were used and whether the bound was hit.
+    # window`): the tables are built in Python, so their time and memory grow with the clicks
+    # (bench/quality/RESULTS_SCALE.md, "Why the sources learn from at most 2 million clicks"); the bound is above
+    # every log the figures were tuned on (RSC15 training, the seeded sample store). Beyond it
+    # the oldest clicks are left out, which the 3-day half-life already weighs least; the
+    # assets' metadata say how many clicks were used and whether the bound was hit.
     # `recmart evaluate` is given its clicks and is not bounded.
     max_clicks: int = 2_000_000
 

@@ -36,9 +36,8 @@ from recmart.tables import CURATED_INTERACTION_SCORES, CURATED_ITEM_NEIGHBOURS
 class NeighbourSettings:
     top_k: int = 50  # neighbours kept per product
     max_items_per_user: int = 50  # N: a user's best N products take part; pairs per user <= N(N-1)/2
-    # sim x co_users / (co_users + shrinkage). On the sample store's quality report, raising it
-    # (0, 2, 10, 20, 50) raised HR@10 and MRR@20 and lowered catalogue coverage; 20 keeps most
-    # of the gain with about 30 % of the catalogue recommended.
+    # sim x co_users / (co_users + shrinkage): higher raises hit rate and lowers catalogue
+    # coverage; 20 keeps most of the gain (bench/features/RESULTS.md, "Neighbour shrinkage").
     shrinkage: float = 20.0
     min_co_users: int = 1
 
