@@ -21,7 +21,7 @@ import sqlite3
 import time
 from abc import ABC, abstractmethod
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from json.encoder import encode_basestring_ascii
 from pathlib import Path
@@ -228,6 +228,17 @@ class LocalFeatureStore(FeatureStore):
             con.close()
 
     def put_records(self, group: FeatureGroupDef, rows: Iterable[dict]) -> IngestionReport:
+        return self._put(group, lambda now, report: _row_records(group, rows, now, report))
+
+    def put_batches(self, group: FeatureGroupDef, batches: Iterable[pa.RecordBatch]) -> IngestionReport:
+        """The records of whole Arrow batches, spelt column by column (`_column_text`) instead of
+        row by row: the same stored text as `put_records` of the same rows, several times faster."""
+        return self._put(group, lambda now, report: (
+            record for batch in batches for record in _batch_records(group, batch, now, report)))
+
+    def _put(self, group: FeatureGroupDef,
+             records: Callable[[str, IngestionReport], Iterable[tuple]]) -> IngestionReport:
+        """Write `records(now, report)` (rows for `_UPSERT`) `batch_rows` a transaction."""
         report = IngestionReport(group.name)
         started = time.monotonic()
         con = self._connect()
@@ -235,47 +246,11 @@ class LocalFeatureStore(FeatureStore):
             if con.execute("SELECT 1 FROM feature_groups WHERE name = ?", (group.name,)).fetchone() is None:
                 raise FeatureStoreError(f"feature group {group.name} does not exist: create it with ensure_groups")
             pending: list[tuple] = []
-            now = dt.datetime.now(dt.timezone.utc).isoformat()
-            for row in rows:
-                report.records += 1
-                identifier = identifier_of(group, row)
-                try:
-                    record = group.record(row)
-                except ValueError:  # no identifier or no event time
-                    report.fail("ValidationError", identifier)
-                    continue
-                problem = record_problem(group, record)
-                if problem:
-                    report.fail("ValidationError", identifier)
-                    continue
-                values = {r["FeatureName"]: r["ValueAsString"] for r in record}
-                pending.append((group.name, values[group.record_identifier],
-                                event_time_seconds(values[group.event_time_feature]),
-                                json.dumps(values, sort_keys=True), now))
+            for record in records(dt.datetime.now(dt.timezone.utc).isoformat(), report):
+                pending.append(record)
                 if len(pending) >= self.batch_rows:
                     report.written += self._write(con, pending)
             report.written += self._write(con, pending)
-        finally:
-            con.close()
-        report.seconds = time.monotonic() - started
-        if report.failed:
-            raise FeatureIngestionError(report)
-        return report
-
-    def put_batches(self, group: FeatureGroupDef, batches: Iterable[pa.RecordBatch]) -> IngestionReport:
-        """The records of whole Arrow batches, spelt column by column (`_column_text`) instead of
-        row by row: the same stored text as `put_records` of the same rows, several times faster."""
-        report = IngestionReport(group.name)
-        started = time.monotonic()
-        con = self._connect()
-        try:
-            if con.execute("SELECT 1 FROM feature_groups WHERE name = ?", (group.name,)).fetchone() is None:
-                raise FeatureStoreError(f"feature group {group.name} does not exist: create it with ensure_groups")
-            now = dt.datetime.now(dt.timezone.utc).isoformat()
-            for batch in batches:
-                pending = _batch_records(group, batch, now, report)
-                for i in range(0, len(pending), self.batch_rows):
-                    report.written += self._write(con, pending[i : i + self.batch_rows])
         finally:
             con.close()
         report.seconds = time.monotonic() - started
@@ -304,6 +279,24 @@ class LocalFeatureStore(FeatureStore):
         finally:
             con.close()
         return json.loads(found[0]) if found else None
+
+
+def _row_records(group: FeatureGroupDef, rows: Iterable[dict], now: str, report: IngestionReport) -> Iterator[tuple]:
+    """The rows (dicts) for `_UPSERT`, each checked as the Feature Store checks a record."""
+    for row in rows:
+        report.records += 1
+        identifier = identifier_of(group, row)
+        try:
+            record = group.record(row)
+        except ValueError:  # no identifier or no event time
+            report.fail("ValidationError", identifier)
+            continue
+        if record_problem(group, record):
+            report.fail("ValidationError", identifier)
+            continue
+        values = {r["FeatureName"]: r["ValueAsString"] for r in record}
+        yield (group.name, values[group.record_identifier], event_time_seconds(values[group.event_time_feature]),
+               json.dumps(values, sort_keys=True), now)
 
 
 # ---- the local store's columnar path --------------------------------------------------------------
