@@ -66,7 +66,7 @@ def main(ctx: click.Context) -> None:
 @click.option("--max-rows", default=40, show_default=True)
 def sql(query: str, max_rows: int) -> None:
     """Run SQL (DuckDB) over the lake; every table is a view named <layer>_<table>."""
-    from recmart.resources.sql import duckdb_connection
+    from recmart.engine.lake_views import duckdb_connection
 
     con = duckdb_connection(str(Path(command_settings().lake).absolute()))
     try:

@@ -1,5 +1,7 @@
 """Peak memory of the process running the checks' heaviest DuckDB query, with and without
-the checks' memory limit: the distinct count of a day's event ids (`event_ids_unique`).
+the checks' memory limit: the distinct count of a day's event ids (what the check
+`event_ids_unique` ran when bench/spine/RESULTS.md was measured; its successor, the generated
+`event_id_key_unique` of `recmart.assets.table_checks`, groups the day's rows by event id).
 
 Each setting runs in a fresh process; prints the query's time and the process's peak RSS.
 
@@ -18,7 +20,7 @@ QUERY = "SELECT count(*), count(DISTINCT event_id) FROM curated_cleaned_events W
 
 
 def one(lake: str, day: str, limit: str) -> None:
-    from recmart.resources.sql import duckdb_connection
+    from recmart.engine.lake_views import duckdb_connection
 
     con = duckdb_connection(lake, memory_limit=limit or None)
     started = time.perf_counter()

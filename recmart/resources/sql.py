@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-import glob
-import tempfile
 from abc import ABC, abstractmethod
-from pathlib import Path
 from typing import Any
 
 import dagster as dg
-import duckdb
 
+from recmart.engine.lake_views import duckdb_connection
 from recmart.resources.lake import LocalLake
-from recmart.tables import TABLES
 
 
 class LakeSql(dg.ConfigurableResource, ABC):
@@ -24,28 +20,6 @@ class LakeSql(dg.ConfigurableResource, ABC):
 
     def scalar(self, sql: str) -> Any:
         return self.query(sql)[1][0][0]
-
-
-def duckdb_connection(lake_root: str, memory_limit: str | None = None) -> duckdb.DuckDBPyConnection:
-    """An in-memory DuckDB with one view per lake table, derived from its schema definition.
-
-    `memory_limit` (DuckDB's setting, e.g. "512MB"): beyond it DuckDB spills to a folder
-    under the system's temporary directory rather than growing.
-    """
-    con = duckdb.connect()
-    con.execute("SET TimeZone = 'UTC'")
-    if memory_limit:
-        con.execute(f"SET memory_limit = '{memory_limit}'")
-        con.execute(f"SET temp_directory = '{Path(tempfile.gettempdir()) / 'recmart-duckdb-spill'}'")
-    for table in TABLES:
-        uri = f"{lake_root}/{table.path}"
-        levels = "/".join(f"{p}=*" for p in table.partition_columns)
-        pattern = f"{uri}/{levels}/*.parquet" if levels else f"{uri}/*.parquet"
-        if glob.glob(pattern):
-            con.execute(table.duckdb_view_sql(uri))
-        else:
-            con.execute(table.duckdb_empty_view_sql())
-    return con
 
 
 # The checks' queries run inside the Dagster process, beside the Spark JVM: bounded, they

@@ -21,8 +21,9 @@ from recmart.assets.features.checks import (
 )
 from recmart.assets.features.feature_rows import feature_rows
 from recmart.definitions import build_definitions
+from recmart.engine.lake_views import duckdb_connection
 from recmart.resources.lake import LocalLake
-from recmart.resources.sql import DuckDBLakeSql, duckdb_connection
+from recmart.resources.sql import DuckDBLakeSql
 from recmart.sample.seed import seed_sample
 from recmart.tables import FEATURES_USERS, TABLES
 from recmart_tests.local_resources import local_test_resources
@@ -68,12 +69,28 @@ def test_every_feature_and_mart_check_runs_and_passes(sample):
         mine = {k: v for k, v in checks.items() if k[0] in (
             "features_users", "features_items", "features_interactions", "curated_item_neighbours",
             "curated_trending_products", "curated_fashion_trends", "curated_daily_sales")}
-        assert len(mine) == 10, sorted(mine)
+        # 6 hand-written (3 reconciliations, 3 event times) on the features, 3 on the marts (ranks and
+        # scores, rising trends, sales), and a generated key and not-null check on each of the 7 tables.
+        assert len(mine) == 6 + 3 + 2 * 7, sorted(mine)
         assert all(mine.values()), {k: v for k, v in mine.items() if not v}
     # Two days of history: the served blend beats popularity and the warning stays quiet.
     q3 = {e.check_name: e for e in results["refresh_event_day", D3].get_asset_check_evaluations()}
     assert q3["served_blend_beats_popularity"].passed
     assert q3["served_blend_beats_popularity"].severity == dg.AssetCheckSeverity.WARN
+
+
+def test_the_raw_layer_checks_generated_from_the_schemas_pass_on_the_sample(sample):
+    """The raw exports and the landed clickstream: one row per order line, product and user, and
+    no null where the schema allows none, as the store's database and the landing guarantee."""
+    _, results, _, _ = sample
+    for day in DAYS:
+        checks = {(e.asset_key.to_user_string(), e.check_name): e
+                  for e in results["land_raw", day].get_asset_check_evaluations()}
+        assert {k for k in checks if k[1] == "not_null" or k[1].endswith("_key_unique")} == {
+            ("raw_clickstream", "not_null"), ("raw_transactions", "not_null"), ("raw_products", "not_null"),
+            ("raw_users", "not_null"), ("raw_transactions", "order_id_line_no_key_unique"),
+            ("raw_products", "product_id_key_unique"), ("raw_users", "user_id_key_unique")}
+        assert all(e.passed for e in checks.values()), {k: e.description for k, e in checks.items() if not e.passed}
 
 
 def test_new_tables_have_views_with_rows(sample, tmp_path):

@@ -10,7 +10,7 @@ import dagster as dg
 import pytest
 
 from recmart.definitions import build_definitions
-from recmart.resources.sql import duckdb_connection
+from recmart.engine.lake_views import duckdb_connection
 from recmart_tests.local_resources import local_test_resources
 from recmart_tests.store_builder import D1, D, build_store, click, landing_path
 
@@ -39,8 +39,9 @@ def q(lake_root: Path, sql: str):
         con.close()
 
 
-def checks_of(result: dg.ExecuteInProcessResult) -> dict[str, bool]:
-    return {e.check_name: e.passed for e in result.get_asset_check_evaluations()}
+def checks_of(result: dg.ExecuteInProcessResult) -> dict[tuple[str, str], bool]:
+    """(asset, check) -> passed: check names repeat across assets (`not_null`, `has_rows`)."""
+    return {(e.asset_key.to_user_string(), e.check_name): e.passed for e in result.get_asset_check_evaluations()}
 
 
 def test_a_day_end_to_end_with_late_duplicate_and_malformed_records(store):
@@ -72,13 +73,20 @@ def test_a_day_end_to_end_with_late_duplicate_and_malformed_records(store):
     assert q(lake, f"SELECT count(*) FROM curated_interaction_scores WHERE event_date = DATE '{D}'") == [(5,)]
 
     checks = checks_of(result)
-    assert checks.pop("products_in_catalog") is False  # p99 is not in the catalog: a warning
+    assert checks.pop(("curated_interaction_matrix", "products_in_catalog")) is False  # p99: not in the catalog
     # The first day: no snapshot of the day before, so nothing was served to judge (a warning).
-    assert checks.pop("served_blend_beats_popularity") is False
+    assert checks.pop(("curated_recommendation_quality", "served_blend_beats_popularity")) is False
     (verdict,) = [e for e in result.get_asset_check_evaluations() if e.check_name == "served_blend_beats_popularity"]
     assert verdict.severity == dg.AssetCheckSeverity.WARN and verdict.metadata["judged"].value == 0
     assert "no snapshot of the day before" in verdict.description
     assert checks and all(checks.values()), {k: v for k, v in checks.items() if not v}
+    # The checks generated from the schemas ran on every table the day wrote (the raw exports are
+    # land_raw's), and passed.
+    generated = {a for a, name in checks if name == "not_null" or name.endswith("_key_unique")}
+    assert generated == {"curated_cleaned_events", "quarantine_clickstream", "curated_interaction_matrix",
+                         "curated_interaction_scores", "curated_item_neighbours", "curated_trending_products",
+                         "curated_fashion_trends", "curated_daily_sales", "curated_recommendation_quality",
+                         "features_users", "features_items", "features_interactions"}
 
 
 def test_rerunning_a_day_is_identical_and_touches_no_other_day(store):

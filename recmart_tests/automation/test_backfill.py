@@ -14,7 +14,7 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from recmart.automation.backfill import backfill_phases
-from recmart.resources.sql import duckdb_connection
+from recmart.engine.lake_views import duckdb_connection
 from recmart.source.schema import create_source_tables
 from recmart_tests.store_builder import click, write_landing
 

@@ -24,12 +24,12 @@ from recmart.assets.curated.interaction_scores import curated_interaction_scores
 from recmart.assets.raw.clickstream import raw_clickstream
 from recmart.assets.raw.transactions import raw_transactions
 from recmart.aws.spark_runners import SparkSubmitRunner, pyspark_home
+from recmart.engine.lake_views import duckdb_connection
 from recmart.resources.engine import StepEngine
 from recmart.resources.lake import LocalLake
 from recmart.resources.privacy import PiiSalt
 from recmart.resources.source_db import SourceDatabase
 from recmart.resources.spark import LocalSparkRunner, local_spark_config
-from recmart.resources.sql import duckdb_connection
 from recmart_tests.aws.conftest import free_port
 from recmart_tests.store_builder import D, build_store
 
