@@ -7,6 +7,7 @@ import importlib
 import os
 import shutil
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import click
@@ -25,7 +26,7 @@ def _stream_command() -> click.Command:
 
 # Commands that live with their domain, loaded on first use so `recmart --help` stays fast:
 # (module, attribute) of the command, or a function that makes it from more than one domain.
-_DOMAIN_COMMANDS = {
+_DOMAIN_COMMANDS: dict[str, tuple[str, str] | Callable[[], click.Command]] = {
     "seed": ("recmart.sample.cli", "seed_command"),
     "stream": _stream_command,
     "recs": ("recmart.web.cli", "recs"),
@@ -105,6 +106,8 @@ def materialize_days(days: list[str], two_phase: bool = True) -> bool:
 
     instance = _instance()
     if two_phase:
+        if defs.resources is None:  # recmart.definitions binds every resource
+            raise RuntimeError("recmart.definitions.defs has no resources")
         with dg.build_resources({"lake": defs.resources["lake"]}) as resources:  # initialises the resource
             landed = resources.lake.landed_days()
         phases = backfill_phases(days, landed, DAILY.get_partition_keys())

@@ -108,6 +108,8 @@ def check_source_db_file(value: str) -> None:
     url = make_url(value)
     if url.get_backend_name() != "sqlite":
         return
+    if url.database is None:  # _check_source_db refuses it when the settings are read
+        raise SettingError(f"RECMART_SOURCE_DB={value!r} names no SQLite file (sqlite:///path/to/source.db)")
     path = Path(url.database)
     if path.is_dir():
         raise SettingError(f"RECMART_SOURCE_DB={value!r}: {path} is a folder, not a SQLite file")

@@ -6,13 +6,14 @@ Every value comes from the `Settings` handed in (read once, when the code locati
 from __future__ import annotations
 
 from pathlib import Path
+from typing import cast
 
 from dagster_pyspark import PySparkResource
 
 from recmart.config import Settings, check_source_db_file
 from recmart.realtime.store.factory import DEFAULT_STORE_URL
 from recmart.resources.alerts import LogAlerts
-from recmart.resources.engine import StepEngine
+from recmart.resources.engine import EngineName, StepEngine
 from recmart.resources.feature_store import LocalFeatureStore
 from recmart.resources.lake import LocalLake
 from recmart.resources.metrics import LocalRunMetrics
@@ -41,7 +42,8 @@ def local_resources(settings: Settings) -> dict:
     return {
         "lake": lake,
         "spark": LocalSparkRunner(pyspark=pyspark),
-        "engine": StepEngine(engine=settings.engine),
+        # cast: Settings._engine let only one of ENGINES (config.py, below resources) through.
+        "engine": StepEngine(engine=cast(EngineName, settings.engine)),
         "source_db": SourceDatabase(url=secret(settings, "source_db")),
         "lake_sql": DuckDBLakeSql(lake=lake),
         "pii": PiiSalt(salt=secret(settings, "pii_salt") if settings.pii_salt else LOCAL_PII_SALT),

@@ -49,6 +49,7 @@ def serve(run: RunFn, params_loader, session: Callable[[dict], Any] = spark_sess
         PipesContext,
         PipesDefaultContextLoader,
         PipesDefaultMessageWriter,
+        PipesMessageWriter,
         PipesS3ContextLoader,
         PipesS3MessageWriter,
     )
@@ -58,6 +59,7 @@ def serve(run: RunFn, params_loader, session: Callable[[dict], Any] = spark_sess
     context_params = params_loader.load_context_params()
     messages_params = params_loader.load_messages_params()
     context_loader = PipesS3ContextLoader(_s3()) if "bucket" in context_params else PipesDefaultContextLoader()
+    message_writer: PipesMessageWriter
     if "bucket" in messages_params:
         message_writer = PipesS3MessageWriter(_s3(), interval=float(messages_params.get("interval", 10)))
     else:

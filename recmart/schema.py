@@ -54,6 +54,8 @@ class Table:
     partition_column: str | None = "event_date"
     # A second Hive level inside each partition (raw clickstream: arrival day, then event day).
     subpartition_column: str | None = None
+    # The columns that identify a row within a partition (one row per key and day). With
+    # `Column.nullable`, it generates the table's checks (recmart.assets.table_checks).
     key: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:

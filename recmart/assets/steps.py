@@ -157,7 +157,7 @@ def write_arrow_partition(
     return rows
 
 
-def numeric_metadata(metrics: dict, prefix: str = "") -> Iterator[tuple[str, object]]:
+def numeric_metadata(metrics: dict, prefix: str = "") -> Iterator[tuple[str, int | float]]:
     """Flatten step metrics into metadata entries (numbers are plotted by the UI)."""
     for name, value in metrics.items():
         if isinstance(value, dict):

@@ -159,12 +159,14 @@ def run_metrics(instance: dg.DagsterInstance, run: dg.DagsterRun) -> list[Metric
         if event is None:
             continue
         if event.event_type == dg.DagsterEventType.ASSET_CHECK_EVALUATION:
-            checks_failed += 0 if event.event_specific_data.passed else 1
+            checks_failed += 0 if event.asset_check_evaluation_data.passed else 1
             continue
         materialization = event.step_materialization_data.materialization
         count = materialization.metadata.get(ROW_COUNT)
         if count is None:
             continue
+        if not isinstance(count.value, (int, float, str)):
+            raise TypeError(f"{ROW_COUNT} of {materialization.asset_key.to_user_string()} is {count.value!r}, not a number")
         rows[materialization.asset_key.to_user_string()] += int(count.value)
         if materialization.asset_key == QUARANTINE_ASSET:
             quarantined = (quarantined or 0) + int(count.value)

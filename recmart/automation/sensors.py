@@ -1,6 +1,8 @@
 """Sensors: new landing files -> landing runs; new raw rows -> runs for the event days they touch."""
 
 
+from collections.abc import Sequence
+
 import dagster as dg
 
 from recmart.automation.jobs import ingest_clickstream, refresh_event_day
@@ -48,7 +50,10 @@ def late_events_sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult:
     for record in records:
         mat = record.asset_materialization
         event_dates = mat.metadata.get("event_dates") if mat else None
-        for d in set(event_dates.value if event_dates is not None else []) & valid:
+        dates = event_dates.value if event_dates is not None else []
+        if not isinstance(dates, Sequence):  # raw_clickstream writes the sorted list of its days
+            raise TypeError(f"event_dates of {RAW_CLICKSTREAM.asset_key} is {dates!r}, not a list of days")
+        for d in set(dates) & valid:
             days[d] = max(days.get(d, 0), record.storage_id)
     requests = [
         dg.RunRequest(partition_key=d, run_key=f"late:{d}:{sid}")

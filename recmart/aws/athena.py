@@ -146,7 +146,7 @@ class AthenaLakeSql(LakeSql):
     def connection(self) -> Connection:
         """The PyAthena connection (one per resource), its boto3 client as `.client`."""
         if "connection" not in self._connection_cache:
-            extra = {"endpoint_url": self.endpoint_url} if self.endpoint_url else {}
+            extra: dict[str, Any] = {"endpoint_url": self.endpoint_url} if self.endpoint_url else {}
             self._connection_cache["connection"] = pyathena.connect(
                 work_group=self.workgroup,
                 schema_name=self.database,

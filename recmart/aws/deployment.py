@@ -32,6 +32,7 @@ from __future__ import annotations
 import json
 import threading
 import time
+from typing import Any
 
 import sqlalchemy as sa
 from pydantic import Field
@@ -149,8 +150,8 @@ class SecretsManagerSourceDatabase(SourceDatabase):
     `url` keeps the reference (`secretsmanager:<id>`), never the secret; the URL is fetched
     when an engine is made, so a rotated password is picked up."""
 
-    region_name: str | None = Field(None, description="Region of the secret (default: the environment's).")
-    endpoint_url: str | None = Field(None, description="Secrets Manager endpoint override.")
+    region_name: str | None = Field(default=None, description="Region of the secret (default: the environment's).")
+    endpoint_url: str | None = Field(default=None, description="Secrets Manager endpoint override.")
 
     @property
     def secret_id(self) -> str:
@@ -198,7 +199,7 @@ def spark_runner(settings: Settings, lake_bucket: str):
             jars=jars,
             shuffle_partitions=None,  # a cluster's data, not a laptop's: its default and AQE
         )
-    common = dict(
+    common: dict[str, Any] = dict(
         artifacts_uri=_s3_setting(settings, "artifacts", f"s3://{lake_bucket}/artifacts"),
         pipes_uri=_s3_setting(settings, "pipes_prefix", f"s3://{lake_bucket}/tmp/pipes"),
         upload_artifacts=_flag(settings, "spark_upload_artifacts", False),

@@ -62,7 +62,7 @@ def backoff(base: float, cap: float) -> tenacity.wait.wait_base:
     return tenacity.wait_random_exponential(multiplier=base, max=cap)
 
 
-def error_code(exc: Exception) -> tuple[str, bool]:
+def error_code(exc: BaseException) -> tuple[str, bool]:
     """(error code, retryable) of a failed call."""
     if isinstance(exc, ClientError):
         code = exc.response.get("Error", {}).get("Code", "") or "ClientError"

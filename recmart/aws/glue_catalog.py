@@ -192,9 +192,12 @@ class GlueCatalog(PartitionCatalog):
                 raise
 
     def _register_subpartitions(self, table: Table, key: str, location: str) -> None:
+        column = table.subpartition_column
+        if column is None:
+            raise ValueError(f"{table.path} has no subpartition column")
         wanted = {
-            (key, sub): _folder(f"{location.rstrip('/')}/{table.subpartition_column}={sub}")
-            for sub in self._subkeys(location, table.subpartition_column)
+            (key, sub): _folder(f"{location.rstrip('/')}/{column}={sub}")
+            for sub in self._subkeys(location, column)
         }
         current = self.partitions(table, key)
         self._create(table, {v: loc for v, loc in wanted.items() if v not in current})

@@ -89,22 +89,22 @@ class S3Lake(Lake):
     """The lake under `s3://bucket/prefix` (the aws deployment)."""
 
     root: str = Field(description="s3://bucket/prefix of the lake (RECMART_LAKE).")
-    region: str | None = Field(None, description="AWS region of the bucket (default: the AWS SDK's).")
+    region: str | None = Field(default=None, description="AWS region of the bucket (default: the AWS SDK's).")
     endpoint_url: str | None = Field(
-        None, description="S3 endpoint override (S3-compatible stores, tests); default AWS."
+        default=None, description="S3 endpoint override (S3-compatible stores, tests); default AWS."
     )
     spark_scheme: str = Field(
-        "s3a",
+        default="s3a",
         description="URI scheme Spark reads and writes with: s3a for open-source Spark, "
         "s3 for Glue and EMR (their own S3 connector and committer).",
     )
     stale_staging_hours: float = Field(
-        72.0,
+        default=72.0,
         description="An unpublished version (failed or killed run) older than this is deleted "
         "at the partition's next publish or clear. Keep it above the longest step run.",
     )
     catalog: PartitionCatalog | None = Field(
-        None, description="Told about every publish and clear (Glue Data Catalog, for Athena)."
+        default=None, description="Told about every publish and clear (Glue Data Catalog, for Athena)."
     )
 
     @field_validator("root")
@@ -214,8 +214,8 @@ class S3Lake(Lake):
         location = f"s3://{self.bucket}/{version_key}"
         if self.catalog is not None:
             self.catalog.register_partition(table, key, location)
-        keep = {version, old.get("version")} - {None}
-        self._sweep(table, key, keep=keep, doomed={old.get("previous")} - keep - {None})
+        keep = {v for v in (version, old.get("version")) if v is not None}
+        self._sweep(table, key, keep=keep, doomed={v for v in (old.get("previous"),) if v is not None} - keep)
 
     def clear(self, table: Table, key: str) -> None:
         old = self._read_pointer(table, key)
@@ -224,7 +224,7 @@ class S3Lake(Lake):
         if self.catalog is not None:
             self.catalog.drop_partition(table, key)
         if old is not None:
-            self._sweep(table, key, keep=set(), doomed={old.get("version"), old.get("previous")} - {None})
+            self._sweep(table, key, keep=set(), doomed={v for v in (old.get("version"), old.get("previous")) if v is not None})
         else:
             self._sweep(table, key, keep=set(), doomed=set())
 

@@ -9,7 +9,7 @@ SEARCH widget shows them and alarms can watch them.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import boto3
 from botocore.config import Config
@@ -27,6 +27,11 @@ DIMENSION_VALUE_MAX = 1024
 
 class _AwsClients:
     """Cached boto3 clients for a resource with `region_name`, `endpoint_url` and `_clients`."""
+
+    if TYPE_CHECKING:  # declared by each resource (fields, a private attribute), not at runtime here
+        region_name: str | None
+        endpoint_url: str | None
+        _clients: dict
 
     def _client(self, service: str):
         if service not in self._clients:

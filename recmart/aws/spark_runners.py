@@ -154,15 +154,15 @@ def pyspark_home() -> str:
 class SparkSubmitRunner(SparkStepRunner):
     """Runs each step as its own `spark-submit` application (one driver JVM per step)."""
 
-    master: str = Field("local[*]", description="Spark master: local[*], or spark://host:port of a standalone cluster.")
-    spark_home: str | None = Field(None, description="SPARK_HOME (default: the installed pyspark package).")
-    python: str | None = Field(None, description="Python of the driver and executors (default: this one).")
+    master: str = Field(default="local[*]", description="Spark master: local[*], or spark://host:port of a standalone cluster.")
+    spark_home: str | None = Field(default=None, description="SPARK_HOME (default: the installed pyspark package).")
+    python: str | None = Field(default=None, description="Python of the driver and executors (default: this one).")
     driver_memory: str = "1g"
     executor_memory: str = "1g"
     executor_cores: int | None = None
-    total_executor_cores: int | None = Field(None, description="Cores of the cluster the application may take.")
+    total_executor_cores: int | None = Field(default=None, description="Cores of the cluster the application may take.")
     shuffle_partitions: int | None = Field(
-        8, description="spark.sql.shuffle.partitions (None: the cluster's default, AQE coalescing)."
+        default=8, description="spark.sql.shuffle.partitions (None: the cluster's default, AQE coalescing)."
     )
     spark_conf: dict[str, str] = Field(default_factory=dict, description="Extra --conf settings.")
     jars: list[str] = Field(default_factory=list, description="Local jars to add (e.g. hadoop-aws for s3a lakes).")
@@ -230,13 +230,13 @@ class _AwsPipesRunner(SparkStepRunner):
     )
     pipes_uri: str = Field(description="s3://bucket/prefix for Pipes context and messages (an expiring prefix).")
     region: str | None = None
-    endpoint_url: str | None = Field(None, description="AWS endpoint override (tests).")
+    endpoint_url: str | None = Field(default=None, description="AWS endpoint override (tests).")
     upload_artifacts: bool = Field(
-        False,
+        default=False,
         description="Upload this code's zip and driver script before each step (development stacks). "
         "Otherwise the runner only checks that the uploaded ones are this code version.",
     )
-    poll_interval_seconds: float = Field(10.0, description="How often the run state and Pipes messages are polled (and messages written).")
+    poll_interval_seconds: float = Field(default=10.0, description="How often the run state and Pipes messages are polled (and messages written).")
 
     def _client(self, service: str):
         import boto3
@@ -272,7 +272,7 @@ class _AwsPipesRunner(SparkStepRunner):
 class GlueSparkRunner(_AwsPipesRunner):
     """Runs each step as a run of its Glue job `<job_name_prefix><step>`."""
 
-    job_name_prefix: str = Field("recmart-", description="Glue job of a step: <prefix><step>.")
+    job_name_prefix: str = Field(default="recmart-", description="Glue job of a step: <prefix><step>.")
     arguments: dict[str, str] = Field(default_factory=dict, description="Extra job-run arguments.")
 
     def run_step(self, context: dg.AssetExecutionContext, step: str, spec: dict) -> dict:
@@ -289,7 +289,7 @@ class GlueSparkRunner(_AwsPipesRunner):
 
         injector, reader = self._pipes_io(s3)
         recorder = _RecordingClient(glue)
-        client = PipesGlueClient(context_injector=injector, message_reader=reader, client=recorder)  # type: ignore[arg-type]
+        client = PipesGlueClient(context_injector=injector, message_reader=reader, client=recorder)
         params = {"JobName": job_name, "Arguments": {"--extra-py-files": zip_uri, **self.arguments}}
         try:
             invocation = client.run(
@@ -306,6 +306,8 @@ class GlueSparkRunner(_AwsPipesRunner):
                 description=f"Glue job {job_name} run {run_id} ended in state {state}: {message or exc}",
                 metadata={"run": f"Glue job {job_name} run {run_id}", "state": state},
             ) from exc
+        if recorder.started is None:  # the Pipes client returned without starting the job
+            raise dg.Failure(description=f"Glue job {job_name}: the Pipes client returned without starting a run")
         run_id = recorder.started["JobRunId"]
         run = f"Glue job {job_name} run {run_id}"
         state, message = self._state(glue, job_name, run_id)
@@ -332,7 +334,7 @@ class EmrServerlessSparkRunner(_AwsPipesRunner):
     application_id: str = Field(description="EMR Serverless application (RECMART_EMR_APPLICATION_ID).")
     execution_role_arn: str = Field(description="Role the job runs as (RECMART_EMR_JOB_ROLE_ARN).")
     spark_conf: dict[str, str] = Field(default_factory=dict, description="Extra --conf settings.")
-    log_uri: str | None = Field(None, description="s3:// prefix for driver and executor logs.")
+    log_uri: str | None = Field(default=None, description="s3:// prefix for driver and executor logs.")
     execution_timeout_minutes: int = 180
 
     def start_params(self, context: dg.AssetExecutionContext, step: str, script_uri: str, zip_uri: str) -> dict:
@@ -369,7 +371,7 @@ class EmrServerlessSparkRunner(_AwsPipesRunner):
         injector, reader = self._pipes_io(s3)
         recorder = _RecordingClient(emr)
         client = _EmrServerlessClient(
-            client=recorder,  # type: ignore[arg-type]
+            client=recorder,
             context_injector=injector,
             message_reader=reader,
             poll_interval=self.poll_interval_seconds,
@@ -377,7 +379,7 @@ class EmrServerlessSparkRunner(_AwsPipesRunner):
         try:
             invocation = client.run(
                 context=context,
-                start_job_run_params=self.start_params(context, step, script_uri, zip_uri),  # type: ignore[arg-type]
+                start_job_run_params=self.start_params(context, step, script_uri, zip_uri),
                 extras=_pipes_extras(step, spec, REMOTE_SQL_CONF),
             )
         except dg.DagsterExecutionInterruptedError:
@@ -390,6 +392,8 @@ class EmrServerlessSparkRunner(_AwsPipesRunner):
             raise dg.Failure(
                 description=f"{run} ended in state {state}: {details or exc}", metadata={"run": run, "state": state}
             ) from exc
+        if recorder.started is None:  # the Pipes client returned without starting the job
+            raise dg.Failure(description=f"EMR Serverless job of step {step}: the Pipes client returned without starting a run")
         run_id = recorder.started["jobRunId"]
         run = f"EMR Serverless job run {run_id} of step {step}"
         state, details = self._state(emr, run_id)

@@ -86,10 +86,16 @@ def run(
         Path(folder).mkdir(parents=True, exist_ok=True)
         target = str(Path(folder) / "part-00000.parquet")
         con.execute(f"COPY ({output_select(table, name)}) TO {_quote(target)} (FORMAT parquet, COMPRESSION snappy)")
-        rows[name] = con.execute(f'SELECT count(*) FROM "{name}"').fetchone()[0]
+        count = con.execute(f'SELECT count(*) FROM "{name}"').fetchone()
+        if count is None:
+            raise RuntimeError(f"SELECT count(*) FROM {name} returned no row")
+        rows[name] = count[0]
     for name, sql in (metrics.render("duckdb", params) if metrics else {}).items():
         cur = con.execute(sql)
-        rows[name] = dict(zip([d[0] for d in cur.description], cur.fetchone(), strict=True))
+        values = cur.fetchone()
+        if values is None:
+            raise RuntimeError(f"metrics query {name} of {transform.name} returned no row")
+        rows[name] = dict(zip([d[0] for d in cur.description], values, strict=True))
     for name in transform.statements:
         con.execute(f'DROP TABLE IF EXISTS "{name}"')
     return rows

@@ -110,7 +110,7 @@ def _known_functions(node: exp.Expression) -> exp.Expression:
     return node
 
 
-def _literal(value: Any) -> exp.Expression:
+def _literal(value: Any) -> exp.Expr:
     """A setting as a SQL literal; dates and floats spelled so both engines read the same type."""
     import datetime as dt
 
@@ -171,4 +171,6 @@ def render_expression(sql: str, dialect: str, params: Mapping[str, Any]) -> str:
     check(transform)
     tree = _parse(transform.name, "e", f"SELECT {sql}").copy()
     bound = exp.replace_placeholders(tree, **{k: _literal(v) for k, v in params.items()})
+    if not isinstance(bound, exp.Selectable):  # replace_placeholders keeps the root: the SELECT parsed
+        raise PortabilityError(f"expression {sql!r}: SELECT {sql} is not a query")
     return bound.selects[0].sql(dialect=dialect, unsupported_level=sqlglot.ErrorLevel.RAISE)

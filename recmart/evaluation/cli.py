@@ -79,8 +79,10 @@ def evaluate_command(train_path: str, test_path: str | None, split_time: str | N
     try:
         if test_path is not None:
             train_clicks, test_clicks = read_clicks(train_path), read_clicks(test_path)
-        else:
+        elif split_time is not None:
             train_clicks, test_clicks = split_by_time(read_clicks(train_path), _parse_split(split_time))
+        else:  # refused above: neither --test nor --split-time
+            raise click.UsageError("give either --test or --split-time (not both)")
     except ClickLogError as exc:
         raise click.ClickException(str(exc)) from None
     if not train_clicks:

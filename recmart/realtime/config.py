@@ -10,6 +10,7 @@ import functools
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from recmart.realtime.history import HistoryLimits
 from recmart.realtime.scoring import ScoringSettings
@@ -26,7 +27,7 @@ class ConfigError(ValueError):
 class _Setting:
     env: str
     default: object
-    parse: Callable[[str], object]
+    parse: Callable[[str], Any]  # int, float or str.upper: the value of HandlerConfig's field
     low: float | None = None
     high: float | None = None
     doc: str = ""
@@ -93,7 +94,7 @@ class HandlerConfig:
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> HandlerConfig:
         env = os.environ if environ is None else environ
-        values: dict[str, object] = {}
+        values: dict[str, Any] = {}  # HandlerConfig's keyword arguments, each of its field's type
         for name, s in SETTINGS.items():
             raw = env.get(s.env, "").strip()
             if not raw:

@@ -54,16 +54,23 @@ class FirehoseWriter:
         self._lines.append(line)
         self._size += len(line)
 
+    @property
+    def _opened_at(self) -> datetime:
+        """When the buffered records began: set with the first of them."""
+        if self._opened is None:
+            raise RuntimeError("FirehoseWriter: records are buffered but their open time is not set")
+        return self._opened
+
     def tick(self, now: datetime) -> None:
         """Deliver the buffer if its interval has passed by `now`, records or not."""
-        if self._lines and (now - self._opened).total_seconds() >= self.buffer_seconds:
+        if self._lines and (now - self._opened_at).total_seconds() >= self.buffer_seconds:
             self.flush()
 
     def flush(self) -> str | None:
         """Deliver what is buffered now; the key written, or None when the buffer is empty."""
         if not self._lines:
             return None
-        key = new_landing_key(self._opened, self._new_id())
+        key = new_landing_key(self._opened_at, self._new_id())
         data = gzip.compress(b"".join(self._lines), mtime=0)
         path = f"{self.root}/{key}"
         folder, name = path.rsplit("/", 1)

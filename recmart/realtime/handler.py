@@ -178,7 +178,7 @@ class Handler:
         letters = []
         for rec, exc in malformed:
             raw = rec.raw if isinstance(rec.raw, dict) else {}
-            kinesis = raw.get("kinesis") if isinstance(raw.get("kinesis"), dict) else {}
+            kinesis = value if isinstance(value := raw.get("kinesis"), dict) else {}
             data = kinesis.get("data") if isinstance(kinesis.get("data"), str) else None
             letters.append(DeadLetter(
                 id=str(raw.get("eventID") or f"index:{rec.index}:{rec.sequence_number}"),
@@ -208,7 +208,7 @@ _MAX_ARRIVAL_SECONDS = 253_402_300_799
 def _arrival_micros(kinesis: dict, now_micros: int) -> int:
     """When the record reached the stream: its approximateArrivalTimestamp, or else now."""
     arrival = kinesis.get("approximateArrivalTimestamp")
-    if (type(arrival) in (int, float) and math.isfinite(arrival) and 0 < arrival <= _MAX_ARRIVAL_SECONDS):
+    if ((type(arrival) is int or type(arrival) is float) and math.isfinite(arrival) and 0 < arrival <= _MAX_ARRIVAL_SECONDS):
         return int(arrival * 1_000_000)
     return now_micros
 

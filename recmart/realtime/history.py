@@ -9,6 +9,7 @@ measured from the user's newest event, never from the wall clock, for the same r
 from __future__ import annotations
 
 from bisect import bisect_left
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from operator import attrgetter
 
@@ -93,8 +94,8 @@ _PURCHASE_ROW = attrgetter("order_id", "product_id", "purchased_micros")
 
 def merge_history(
     history: UserHistory,
-    events: tuple[HistoryEvent, ...] | list[HistoryEvent] = (),
-    purchases: tuple[Purchase, ...] | list[Purchase] = (),
+    events: Sequence[HistoryEvent] = (),
+    purchases: Sequence[Purchase] = (),
     limits: HistoryLimits = HistoryLimits(),
 ) -> UserHistory:
     """`history` with `events` and `purchases` added, deduplicated and trimmed.

@@ -112,7 +112,7 @@ def _platform_fits(platform: str, machine: str) -> bool:
     if legacy:
         return legacy.group(2) == machine and _LEGACY_MANYLINUX[legacy.group(1)] <= _MAX_GLIBC
     perennial = re.fullmatch(r"manylinux_(\d+)_(\d+)_(\w+)", platform)
-    return bool(perennial) and perennial.group(3) == machine and (
+    return perennial is not None and perennial.group(3) == machine and (
         int(perennial.group(1)), int(perennial.group(2))) <= _MAX_GLIBC
 
 
@@ -179,7 +179,7 @@ def _from_installed(dist: importlib.metadata.Distribution, architecture: str) ->
     for entry in dist.files or ():
         if entry.hash is None or not _kept(entry.as_posix()):  # no hash: RECORD itself, compiled .pyc
             continue
-        data = entry.locate().read_bytes()
+        data = Path(entry.locate()).read_bytes()  # locate(): a Path, typed as os.PathLike
         if _digest(entry.hash.mode, data) != entry.hash.value:
             return None  # changed since it was installed: not the wheel's bytes
         files[entry.as_posix()] = data

@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import time
 from collections import OrderedDict
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Generator, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from operator import attrgetter
+from typing import cast
 
 from recmart.realtime.config import HandlerConfig
 from recmart.realtime.history import HistoryEvent, Purchase, UserHistory, merge_history
@@ -114,7 +115,7 @@ class Refresher:
             else:
                 touch(pid)
                 if item is not None:
-                    found[pid] = item
+                    found[pid] = cast(ItemInfo, item)  # neither _UNKNOWN nor None: a cached ItemInfo
         if missing:
             fetched = self.store.get_items(missing, snapshot)
             found.update(fetched)
@@ -149,7 +150,7 @@ class Refresher:
         trending.update(self.trending(scopes - set(trending), snapshot))
 
     # ---- the work ------------------------------------------------------------------------
-    def refresh(self, updates: Sequence[UserUpdate]) -> Iterator[tuple[str, Refreshed | Exception]]:
+    def refresh(self, updates: Sequence[UserUpdate]) -> Generator[tuple[str, Refreshed | Exception], None, None]:
         """Apply each update, yielding (user_id, Refreshed or the exception that stopped it).
 
         Users are done in the given order; the caller may stop consuming at the first

@@ -188,7 +188,7 @@ def _reasons(top: list[str], seeds: list[tuple[float, ItemInfo]], per_seed: int)
                         best[pid] = contribution
                         reasons[pid] = item.product_id
         else:
-            found = wanted.intersection(scores)
+            found: set[str] | list[str] = wanted.intersection(scores)
             if per_seed < n:  # a neighbour listed twice (the loader never writes that): by rank
                 rank = item.neighbour_rank
                 found = [pid for pid in found if rank[pid] < per_seed]

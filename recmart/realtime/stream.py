@@ -57,9 +57,16 @@ class EventSourceMapping:
         if len(self._pending) >= self.batch_size:
             self.deliver()
 
+    @property
+    def _opened_at(self) -> datetime:
+        """When the pending batch began: set with its first record."""
+        if self._opened is None:
+            raise RuntimeError("EventSourceMapping: records are pending but their batch's open time is not set")
+        return self._opened
+
     def tick(self, now: datetime) -> None:
         """Deliver a partial batch whose batching window has passed."""
-        if self._pending and now - self._opened >= self.window:
+        if self._pending and now - self._opened_at >= self.window:
             self.deliver()
 
     def deliver(self) -> None:

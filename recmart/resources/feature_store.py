@@ -25,6 +25,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from json.encoder import encode_basestring_ascii
 from pathlib import Path
+from typing import Any
 
 import dagster as dg
 import pyarrow as pa
@@ -135,6 +136,7 @@ def record_problem(group: FeatureGroupDef, record: list[dict]) -> str | None:
     """Why the Feature Store would refuse this record (ValidationError), or None."""
     types = {f.name: f.type for f in group.features}
     values = {}
+    value: Any  # as the caller gave it: a wrong type is what the checks below report
     for item in record:
         name, value = item["FeatureName"], item.get("ValueAsString")
         if name not in types:

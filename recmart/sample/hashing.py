@@ -15,7 +15,7 @@ import numpy as np
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 
 
-def hash64(ids: Sequence[str], salt: str) -> np.ndarray:
+def hash64(ids: Sequence[str] | np.ndarray, salt: str) -> np.ndarray:
     """A uint64 per id from blake2b(salt, id)."""
     prefix = f"{salt}\x1f"
     return np.fromiter(

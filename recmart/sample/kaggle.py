@@ -20,6 +20,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pyarrow as pa
 
@@ -58,6 +59,8 @@ def _value(text: str | None) -> str | None:
 
 
 def _year(text: str | None) -> int | None:
+    if text is None:
+        return None
     try:
         year = int(float(text))  # "2012" and the "2012.0" of a spreadsheet round trip
     except (TypeError, ValueError):
@@ -122,7 +125,7 @@ def load_kaggle_catalogue(folder: str | Path) -> CatalogueImport:
             skipped["duplicate_id"] += 1
             continue
         seen.add(product_id)
-        values = {dst: _value(row[index[src]]) for src, dst in _COLUMNS.items()}
+        values: dict[str, Any] = {dst: _value(row[index[src]]) for src, dst in _COLUMNS.items()}  # text, and the year
         values["product_id"] = product_id
         values["year"] = _year(values["year"])
         if name_in_styles is not None:  # a name with commas spills over the last columns

@@ -219,7 +219,8 @@ def _save_orders(engine: sa.Engine, store: SampleStore, block: ClickBlock, numbe
             "created_at": created,  # naive UTC, the store's convention
             "status": ORDER_STATUSES[status],
         })
-    item_rows, line_no = [], Counter()
+    item_rows: list[dict] = []
+    line_no: Counter[int] = Counter()
     for order, product, quantity, cents in zip(
         block.item_order.tolist(), block.item_product.tolist(),
         block.item_quantity.tolist(), block.item_unit_cents.tolist(), strict=True,

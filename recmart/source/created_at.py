@@ -92,7 +92,7 @@ class OrdersOfDay:
 
     def _refuse_unplaceable(self, conn: sa.Connection) -> None:
         """Fail on orders that fall in no day's window: no time, or text not starting YYYY-MM-DD."""
-        bad = orders.c.created_at.is_(None)
+        bad: sa.ColumnElement[bool] = orders.c.created_at.is_(None)
         if self.as_text:
             text = sa.cast(orders.c.created_at, sa.Text)
             starts_with_date = (

@@ -12,6 +12,7 @@ import datetime as dt
 import hashlib
 from collections.abc import Callable, Iterator, Sequence
 from decimal import Decimal
+from typing import Any
 
 import pyarrow as pa
 import sqlalchemy as sa
@@ -56,6 +57,7 @@ def _stream(
                     continue
             columns = list(zip(*rows, strict=True))
             arrays = []
+            values: Sequence[Any]  # a column of the rows, converted to a list when it is converted
             for field, values in zip(schema, columns, strict=True):
                 if field.name in convert:
                     values = [convert[field.name](v) for v in values]
@@ -147,7 +149,7 @@ def purchase_totals(engine: sa.Engine, day: dt.date) -> dict:
     # Whole cents as integers: SQLite keeps NUMERIC as binary floating point, so summing
     # prices there directly could drift; an integer sum is exact on every backend.
     line_cents = sa.cast(sa.func.round(order_items.c.quantity * order_items.c.unit_price * 100), sa.BigInteger)
-    totals = {"orders": set(), "order_products": 0, "units": 0, "cents": 0}
+    totals: dict[str, Any] = {"orders": set(), "order_products": 0, "units": 0, "cents": 0}
     with connect(engine) as conn:
         require_columns(conn, orders, order_items)
         of_day.bind(conn)

@@ -14,8 +14,12 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from recmart.steps import REGISTRY
+
+if TYPE_CHECKING:
+    from pyspark.sql import SparkSession
 
 # Landing is engine-specific code (held equal to DuckDB's by the parity suite); every other
 # Spark step is a declared step of the registry.
@@ -30,7 +34,7 @@ def run(spark, spec: dict) -> dict:
     return _runner(name)(spark, spec)
 
 
-def _runner(name: str) -> Callable[[object, dict], dict]:
+def _runner(name: str) -> Callable[[SparkSession, dict], dict]:
     if name == LANDING_STEP:
         from recmart.engine import spark_ingest
 

@@ -17,14 +17,17 @@ def read_partitions(spark: SparkSession, table: Table, locations: dict[str, str]
     Missing partitions are simply absent from `locations`; none at all gives an empty frame
     with the table's schema, so a day without input produces an empty, not a stale, output.
     """
+    column = table.partition_column
+    if column is None:
+        raise ValueError(f"{table.path} is not partitioned: no partitions to read")
     schema = table.spark_schema()
     frames = [
-        spark.read.schema(schema).parquet(uri).withColumn(table.partition_column, F.lit(dt.date.fromisoformat(key)))
+        spark.read.schema(schema).parquet(uri).withColumn(column, F.lit(dt.date.fromisoformat(key)))
         for key, uri in sorted(locations.items())
     ]
     if not frames:
         return spark.createDataFrame([], table.spark_schema(with_partition=True)).select(
-            *table.column_names, table.partition_column
+            *table.column_names, column
         )
     return reduce(DataFrame.unionByName, frames)
 

@@ -64,6 +64,8 @@ def pair_counts(user_items: DataFrame, settings: NeighbourSettings) -> dict:
         F.coalesce(F.sum(n * (n - 1) / 2), F.lit(0)).cast("bigint").alias("pairs"),
         F.coalesce(F.max(n), F.lit(0)).alias("max_items"),
     ).first()
+    if row is None:  # a global aggregate has one row, even over no input
+        raise RuntimeError("pair_counts: the aggregate of user_items returned no row")
     cap = settings.max_items_per_user
     return {
         "users": int(row["users"]),

@@ -57,7 +57,9 @@ class RecommendationsServer:
         # A host name with several addresses (localhost as 127.0.0.1 and ::1) gives one listener
         # each, all in our map and served by the one loop: the first one's port is the one shown.
         listeners = [d for d in self._map.values() if isinstance(d, BaseWSGIServer)]
-        self.server_port = int(listeners[0].effective_port)  # waitress gives it as getnameinfo text
+        # waitress gives it as getnameinfo text; types-waitress leaves out BaseWSGIServer.effective_port
+        # (set by BaseWSGIServer.__init__ from getsockname()).
+        self.server_port = int(listeners[0].effective_port)  # type: ignore[attr-defined]
         self._wake = listeners[0].pull_trigger  # a trigger wakes the loop's poll, whichever listener's
         self._stop = threading.Event()
         self._stopped = threading.Event()

@@ -14,11 +14,13 @@ from recmart.assets.features import checks as features
 from recmart.assets.raw import CHECKS as RAW_CHECKS
 from recmart.assets.raw import raw_products, raw_transactions, raw_users
 from recmart.assets.raw.checks import landed_vs_raw
+from recmart.assets.table_checks import checks_of
 from recmart.resources.lake import LocalLake
 from recmart.resources.privacy import PiiSalt
 from recmart.resources.source_db import SourceDatabase
 from recmart.resources.sql import DuckDBLakeSql
 from recmart.source.schema import create_source_tables
+from recmart.tables import TABLES
 
 DAY = "2026-11-20"
 
@@ -45,14 +47,9 @@ def _is_nothing_judged(result: dg.AssetCheckResult, names: str) -> None:
     "check, names",
     [
         (curated.records_reconcile, "raw_clickstream"),
-        (curated.event_ids_unique, "curated_cleaned_events"),
-        (curated.required_fields_present, "curated_cleaned_events"),
         (curated.matrix_matches_events, "curated_cleaned_events"),
-        (lambda sql, day: curated.pairs_unique(sql, "curated_interaction_matrix", day), "curated_interaction_matrix"),
-        (lambda sql, day: curated.pairs_unique(sql, "curated_interaction_scores", day), "curated_interaction_scores"),
         (marts.neighbours_well_formed, "curated_item_neighbours"),
         (marts.trending_well_formed, "curated_trending_products"),
-        (marts.fashion_trends_well_formed, "curated_fashion_trends"),
         (marts.sales_reconcile, "raw_transactions"),
         (marts.served_blend_beats_popularity, "curated_recommendation_quality"),
         (features.user_features_reconcile, "curated_interaction_matrix"),
@@ -64,6 +61,14 @@ def _is_nothing_judged(result: dg.AssetCheckResult, names: str) -> None:
 def test_a_check_on_an_empty_day_warns_naming_what_is_empty(empty, check, names):
     _, sql, _ = empty
     _is_nothing_judged(check(sql, DAY), names)
+
+
+@pytest.mark.parametrize(
+    "table, check", [(t, fn) for t in TABLES for fn, _ in checks_of(t)], ids=lambda x: getattr(x, "__name__", None)
+)
+def test_a_generated_check_on_an_empty_day_warns_naming_its_table(empty, table, check):
+    _, sql, _ = empty
+    _is_nothing_judged(check(sql, DAY), table.sql_name)
 
 
 def test_the_matrix_checks_that_read_the_catalog_and_the_source_warn_on_an_empty_day(empty):
@@ -86,8 +91,10 @@ def test_an_empty_store_database_gives_raw_exports_that_warn_naming_their_table(
         selection=[raw_transactions, raw_products, raw_users],
     )
     assert result.success  # warnings block nothing
-    evaluations = {e.asset_key.to_user_string(): e for e in result.get_asset_check_evaluations()}
-    assert set(evaluations) == {"raw_transactions", "raw_products", "raw_users"}
-    for table, evaluation in evaluations.items():
+    evaluations = {(e.asset_key.to_user_string(), e.check_name): e for e in result.get_asset_check_evaluations()}
+    assert {table for table, _ in evaluations} == {"raw_transactions", "raw_products", "raw_users"}
+    # Each export's has_rows and the checks generated from its schema (key, not null).
+    assert len(evaluations) == 9
+    for (table, _), evaluation in evaluations.items():
         assert not evaluation.passed and evaluation.severity == dg.AssetCheckSeverity.WARN
         assert table in evaluation.description and evaluation.metadata["judged"].value == 0

@@ -19,6 +19,7 @@ from moto.core import DEFAULT_ACCOUNT_ID
 
 from recmart import names
 from recmart.assets.curated import checks
+from recmart.assets.table_checks import key_unique, not_null, not_null_columns
 from recmart.aws.athena import AthenaLakeSql, AthenaQueryError
 from recmart.aws.glue_catalog import CatalogError, GlueCatalog
 from recmart.resources.lake import LocalLake
@@ -362,11 +363,11 @@ ATHENA_ANSWERS = [
     athena_result([("_col0", B)], [["6"]]),                                  # records_reconcile
     athena_result([("_col0", B), ("_col1", B)], [["4", "1"]]),
     athena_result([("reason", V), ("_col1", B)], [["missing_field", "1"]]),
-    athena_result([("_col0", B), ("_col1", B)], [["4", "4"]]),               # event_ids_unique
-    athena_result([("_col0", B), ("_col1", B)], [["4", "0"]]),               # required_fields_present
+    athena_result([(f"_col{i}", B) for i in range(5)], [["4", "4", "0", "0", "0"]]),  # event_id_key_unique
+    athena_result([(f"_col{i}", B) for i in range(9)], [["4"] + ["0"] * 8]),         # not_null
     athena_result([("_col0", B), ("_col1", B), ("_col2", B)], [["2", "1", "0"]]),  # matrix_matches_events
     athena_result([("_col0", B), ("_col1", B), ("_col2", B)], [["2", "1", "0"]]),
-    athena_result([("_col0", B), ("_col1", B), ("_col2", B)], [["2", "2", "0"]]),  # pairs_unique
+    athena_result([(f"_col{i}", B) for i in range(5)], [["2", "2", "0", "0", "0"]]),  # user_id_product_id_key_unique
     athena_result([("_col0", B)], [["2"]]),                                  # products_in_catalog
     athena_result([("_col0", D)], [[DAY]]),
     athena_result([("_col0", B)], [["0"]]),
@@ -376,10 +377,10 @@ ATHENA_ANSWERS = [
 def run_checks(sql: LakeSql) -> dict:
     return {
         "records_reconcile": checks.records_reconcile(sql, DAY),
-        "event_ids_unique": checks.event_ids_unique(sql, DAY),
-        "required_fields_present": checks.required_fields_present(sql, DAY),
+        "event_id_key_unique": key_unique(CURATED_CLEANED_EVENTS)(sql, DAY),
+        "not_null": not_null(CURATED_CLEANED_EVENTS)(sql, DAY),
         "matrix_matches_events": checks.matrix_matches_events(sql, DAY),
-        "pairs_unique": checks.pairs_unique(sql, "curated_interaction_matrix", DAY),
+        "user_id_product_id_key_unique": key_unique(CURATED_INTERACTION_MATRIX)(sql, DAY),
         "products_in_catalog": checks.products_in_catalog(sql, DAY),
     }
 
@@ -401,11 +402,13 @@ def test_the_curated_checks_give_the_same_answers_through_either_engine(lake_sql
     assert meta == {
         "records_reconcile": {"landed": 6, "cleaned": 4, "quarantined": 1, "duplicates": 1, "unaccounted": 0,
                               "quarantined/missing_field": 1},
-        "event_ids_unique": {"rows": 4, "distinct_event_ids": 4},
-        "required_fields_present": {"rows_with_null_keys": 0},
+        "event_id_key_unique": {"rows": 4, "distinct_keys": 4, "repeated_keys": 0, "rows_with_repeated_keys": 0,
+                                "null_keys": 0},
+        "not_null": {"rows": 4, **{f"nulls/{c}": 0 for c in not_null_columns(CURATED_CLEANED_EVENTS)}},
         "matrix_matches_events": {"matrix/views": 2, "matrix/add_to_carts": 1, "matrix/remove_from_carts": 0,
                                   "events/views": 2, "events/add_to_carts": 1, "events/remove_from_carts": 0},
-        "pairs_unique": {"rows": 2, "distinct_pairs": 2, "null_keys": 0},
+        "user_id_product_id_key_unique": {"rows": 2, "distinct_keys": 2, "repeated_keys": 0,
+                                          "rows_with_repeated_keys": 0, "null_keys": 0},
         "products_in_catalog": {"unknown_products": 0, "catalog_snapshot": DAY},
     }
 

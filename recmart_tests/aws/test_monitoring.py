@@ -134,15 +134,16 @@ PARTS = dg.DailyPartitionsDefinition(start_date="2026-11-01", timezone="UTC")
 @dg.asset(
     partitions_def=PARTS,
     check_specs=[
-        dg.AssetCheckSpec("event_ids_unique", asset="curated_cleaned_events"),
-        dg.AssetCheckSpec("required_fields_present", asset="curated_cleaned_events"),
+        dg.AssetCheckSpec("event_id_key_unique", asset="curated_cleaned_events"),
+        dg.AssetCheckSpec("not_null", asset="curated_cleaned_events"),
     ],
 )
 def curated_cleaned_events():
     yield dg.MaterializeResult(metadata={"dagster/row_count": 4})
-    yield dg.AssetCheckResult(check_name="event_ids_unique", passed=True)
-    yield dg.AssetCheckResult(check_name="required_fields_present", passed=False,
-                              description="2 rows lack a required field", metadata={"rows_with_null_keys": 2})
+    yield dg.AssetCheckResult(check_name="event_id_key_unique", passed=True)
+    yield dg.AssetCheckResult(check_name="not_null", passed=False,
+                              description="curated_cleaned_events: nulls in columns declared not nullable: "
+                              "event_type (2 rows)", metadata={"rows": 4, "nulls/event_type": 2})
 
 
 @dg.asset(partitions_def=PARTS)
@@ -227,10 +228,10 @@ def test_failed_checks_are_alerted_once_from_the_event_log_after_the_cursor():
         assert answer is None and int(cursor2) > int(cursor)
         (alert,) = SENT
         assert alert["subject"] == "1 asset check failed" and alert["severity"] == "error"
-        assert f"curated_cleaned_events[{DAY}] check required_fields_present (error, run {result.run_id})" in alert["message"]
-        assert "2 rows lack a required field" in alert["message"]
+        assert f"curated_cleaned_events[{DAY}] check not_null (error, run {result.run_id})" in alert["message"]
+        assert "event_type (2 rows)" in alert["message"]
         assert "1 of 2 check evaluations failed" in alert["message"]
-        assert alert["details"] == {"failed_checks": {"curated_cleaned_events:required_fields_present": 1},
+        assert alert["details"] == {"failed_checks": {"curated_cleaned_events:not_null": 1},
                                     "runs": [result.run_id]}
 
         answer, cursor3 = _tick(instance, cursor2)  # nothing new: no second alert

@@ -1,7 +1,8 @@
-"""Data checks of the curated tables: exact reconciliations, keys and references.
+"""Data checks of the curated tables: exact reconciliations and references.
 
 Each check is a plain function of the SQL resource and the day, so tests call it directly;
-the decorated checks only bind it to its asset.
+the decorated checks only bind it to its asset. The tables' keys and not-null columns are
+checked by the checks generated from their definitions (`recmart.assets.table_checks`).
 """
 
 
@@ -39,25 +40,6 @@ def records_reconcile(sql: LakeSql, day: str) -> dg.AssetCheckResult:
         return nothing_judged("raw_clickstream", day, "no landed record belongs to this event day", meta)
     return result(landed == accounted, meta,
                    f"{landed - accounted} landed records are neither cleaned, quarantined nor duplicates")
-
-
-def event_ids_unique(sql: LakeSql, day: str) -> dg.AssetCheckResult:
-    rows, ids = sql.query(
-        f"SELECT count(*), count(DISTINCT event_id) FROM curated_cleaned_events WHERE {on(day)}"
-    )[1][0]
-    if rows == 0:
-        return nothing_judged("curated_cleaned_events", day, "no event to check", {"rows": 0})
-    return result(rows == ids, {"rows": rows, "distinct_event_ids": ids}, f"{rows - ids} repeated event_ids")
-
-
-def required_fields_present(sql: LakeSql, day: str) -> dg.AssetCheckResult:
-    rows, nulls = sql.query(
-        "SELECT count(*), count(*) FILTER (WHERE event_id IS NULL OR event_type IS NULL OR event_time IS NULL "
-        f"OR session_id IS NULL OR product_id IS NULL) FROM curated_cleaned_events WHERE {on(day)}"
-    )[1][0]
-    if rows == 0:
-        return nothing_judged("curated_cleaned_events", day, "no event to check", {"rows": 0})
-    return result(nulls == 0, {"rows_with_null_keys": nulls}, f"{nulls} rows lack a required field")
 
 
 # ---- interaction matrix ----------------------------------------------------------------------
@@ -99,19 +81,6 @@ def matrix_matches_source(sql: LakeSql, source: SourceDatabase, day: str) -> dg.
     return result(got == want, meta, f"matrix {got} != source database {want}")
 
 
-def pairs_unique(sql: LakeSql, table: str, day: str) -> dg.AssetCheckResult:
-    rows, pairs, null_keys = sql.query(
-        "SELECT count(*), count(DISTINCT (user_id, product_id)), "
-        "count(*) FILTER (WHERE user_id IS NULL OR product_id IS NULL) "
-        f"FROM {table} WHERE {on(day)}"
-    )[1][0]
-    if rows == 0:
-        return nothing_judged(table, day, "no pair to check", {"rows": 0})
-    ok = rows == pairs and null_keys == 0
-    return result(ok, {"rows": rows, "distinct_pairs": pairs, "null_keys": null_keys},
-                   f"{rows - pairs} repeated (user_id, product_id) pairs, {null_keys} null keys")
-
-
 def products_in_catalog(sql: LakeSql, day: str) -> dg.AssetCheckResult:
     """Every product in the matrix exists in the latest catalog snapshot up to the day."""
     if sql.scalar(f"SELECT count(*) FROM curated_interaction_matrix WHERE {on(day)}") == 0:
@@ -130,22 +99,12 @@ def products_in_catalog(sql: LakeSql, day: str) -> dg.AssetCheckResult:
 
 
 # ---- bindings ---------------------------------------------------------------------------------
-def _pairs_in(table: str):
-    def user_product_pairs_unique(sql: LakeSql, day: str) -> dg.AssetCheckResult:
-        return pairs_unique(sql, table, day)
-    return user_product_pairs_unique
-
-
 CHECKS = [
     bind(CURATED_CLEANED_EVENTS.asset_key, records_reconcile, "landed = cleaned + quarantined + duplicates, exactly"),
-    bind(CURATED_CLEANED_EVENTS.asset_key, event_ids_unique, "one row per event_id"),
-    bind(CURATED_CLEANED_EVENTS.asset_key, required_fields_present, "no null in required fields"),
     bind(curated_interaction_matrix, matrix_matches_events, "counts = distinct cleaned events by type"),
     bind(curated_interaction_matrix, matrix_matches_source, "purchases/units/revenue = source database",
          needs_source=True),
-    bind(curated_interaction_matrix, _pairs_in("curated_interaction_matrix"), "(user_id, product_id) unique, not null"),
     bind(curated_interaction_matrix, products_in_catalog, "every product is in the catalog", blocking=False),
-    bind(curated_interaction_scores, _pairs_in("curated_interaction_scores"), "(user_id, product_id) unique, not null"),
 ]
 
 FRESHNESS_CHECKS = dg.build_time_partition_freshness_checks(

@@ -199,7 +199,7 @@ class RecommendationStore(ABC):
             self._release_load_lock(owner)
         return {
             "version": version,
-            "generation": current.generation if noop else generation,
+            "generation": current.generation if noop and current is not None else generation,
             "noop": noop,
             "products": len(item_docs),
             "scopes": len(trending_docs),

@@ -21,6 +21,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from contextlib import contextmanager
+from typing import Any
 
 import boto3
 from boto3.dynamodb.table import BatchWriter
@@ -105,7 +106,7 @@ class DynamoDBStore(RecommendationStore):
         unique = list(dict.fromkeys(keys))
         found: list[dict] = []
         for i in range(0, len(unique), _BATCH_GET):
-            request = {"Keys": [{key_attr: _s(k)} for k in unique[i : i + _BATCH_GET]], "ConsistentRead": consistent}
+            request: dict[str, Any] = {"Keys": [{key_attr: _s(k)} for k in unique[i : i + _BATCH_GET]], "ConsistentRead": consistent}
             if projection:
                 request["ProjectionExpression"] = projection
             pending = {table: request}

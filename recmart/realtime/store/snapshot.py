@@ -89,6 +89,8 @@ def plan_load(current: Mapping[str, Slots], documents: Mapping[str, str], genera
                 plan.removed += 1
             else:
                 plan.updated += 1
+            if slots is None:  # visible(None, ...) is None: seen_before came from these slots
+                raise RuntimeError(f"plan_load: {key!r} was visible before generation {generation} without slots")
             before_generation = slots.g1 if slots.g1 <= previous else slots.g0
             plan.puts[key] = Slots(generation, new, before_generation, seen_before)
     return plan
@@ -121,7 +123,7 @@ def blend_score(x: float) -> float:
 def item_document(neighbours: list[tuple[str, float]], name: str | None, category: str | None,
                   sources: Mapping[str, list[tuple[str, float]]] | None = None,
                   blend: list[tuple[str, float]] | None = None) -> str:
-    doc = {"n": [[nid, _score(s)] for nid, s in neighbours], "name": name, "cat": category}
+    doc: dict[str, object] = {"n": [[nid, _score(s)] for nid, s in neighbours], "name": name, "cat": category}
     # The session-aware candidate sources, only when the product has any: a snapshot
     # without them stores exactly the documents it did before they existed, so loading
     # it again writes nothing. "b": the one pre-blended row the loader writes (rt-sessions-3);

@@ -182,8 +182,8 @@ class SqliteStore(RecommendationStore):
             batch = rows[i : i + _WRITE_BATCH]
             self._run(lambda db, batch=batch: db.executemany(f"INSERT OR REPLACE INTO {table} VALUES (?, ?, ?, ?, ?)", batch))
         for i in range(0, len(deletes), _WRITE_BATCH):
-            batch = [(k,) for k in deletes[i : i + _WRITE_BATCH]]
-            self._run(lambda db, batch=batch: db.executemany(f"DELETE FROM {table} WHERE {key} = ?", batch))
+            doomed = [(k,) for k in deletes[i : i + _WRITE_BATCH]]
+            self._run(lambda db, doomed=doomed: db.executemany(f"DELETE FROM {table} WHERE {key} = ?", doomed))
 
     def _switch_snapshot(self, expected: Snapshot | None, new: Snapshot) -> None:
         def switch(db: sqlite3.Connection) -> None:

@@ -3,7 +3,6 @@ recommendation quality (curated tables, read by people, the website and the snap
 
 from recmart.assets.check_results import bind
 from recmart.assets.curated.marts.checks import (
-    fashion_trends_well_formed,
     neighbours_well_formed,
     sales_reconcile,
     served_blend_beats_popularity,
@@ -13,16 +12,16 @@ from recmart.assets.curated.marts.daily_sales import curated_daily_sales
 from recmart.assets.curated.marts.item_neighbours import curated_item_neighbours
 from recmart.assets.curated.marts.recommendation_quality import curated_recommendation_quality
 from recmart.assets.curated.marts.trends import trends
-from recmart.tables import CURATED_FASHION_TRENDS, CURATED_TRENDING_PRODUCTS
+from recmart.assets.table_checks import table_checks
+from recmart.tables import CURATED_TRENDING_PRODUCTS
 
 ASSETS = [curated_item_neighbours, trends, curated_daily_sales, curated_recommendation_quality]
 CHECKS = [
-    bind(curated_item_neighbours, neighbours_well_formed, "no self pairs, unique pairs, ranks 1..n, scores in (0, 1]"),
-    bind(CURATED_TRENDING_PRODUCTS.asset_key, trending_well_formed,
-         "unique (scope, product), every product rising, ranks 1..n"),
-    bind(CURATED_FASHION_TRENDS.asset_key, fashion_trends_well_formed, "unique (scope, attribute, value)"),
+    bind(curated_item_neighbours, neighbours_well_formed, "no self pairs, ranks 1..n, scores in (0, 1]"),
+    bind(CURATED_TRENDING_PRODUCTS.asset_key, trending_well_formed, "every product rising, ranks 1..n"),
     bind(curated_daily_sales, sales_reconcile, "the day's figures = raw transactions exactly; dimensions add up"),
     bind(curated_recommendation_quality, served_blend_beats_popularity,
          "warns when the served blend's HR@20 is not above popularity's, or nothing was judged", blocking=False),
+    *table_checks(ASSETS),
 ]
 SENSORS: list = []

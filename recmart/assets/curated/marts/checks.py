@@ -1,5 +1,7 @@
 """Checks of the marts: well-formed neighbour and trend tables, sales that reconcile exactly
-with the day's transactions, and a warning when the neighbours stop beating popularity.
+with the day's transactions, and a warning when the neighbours stop beating popularity. Their
+keys and not-null columns are checked by the checks generated from the tables'
+definitions (`recmart.assets.table_checks`).
 
 Each check is a plain function of the SQL resource and the day (portable SQL: DuckDB
 locally, Athena on AWS), so tests call it directly; `bind` (of `recmart.assets.check_results`)
@@ -18,9 +20,10 @@ from recmart.resources.sql import LakeSql
 
 # ---- item neighbours --------------------------------------------------------------------------
 def neighbours_well_formed(sql: LakeSql, day: str) -> dg.AssetCheckResult:
-    """No product is its own neighbour, pairs are unique, ranks run 1..n, scores in (0, 1]."""
-    rows, pairs, selfs, bad_scores, products, rank_gaps = sql.query(
-        "SELECT count(*), count(DISTINCT (product_id, neighbour_id)), "
+    """No product is its own neighbour, ranks run 1..n, scores in (0, 1]; that the pairs are
+    unique is the generated key check's (`recmart.assets.table_checks`)."""
+    rows, selfs, bad_scores, products, rank_gaps = sql.query(
+        "SELECT count(*), "
         "count(*) FILTER (WHERE product_id = neighbour_id), "
         "count(*) FILTER (WHERE NOT (score > 0 AND score <= 1.000001) OR co_users < 1), "
         "count(DISTINCT product_id), "
@@ -30,18 +33,18 @@ def neighbours_well_formed(sql: LakeSql, day: str) -> dg.AssetCheckResult:
     )[1][0]
     if rows == 0:
         return nothing_judged("curated_item_neighbours", day, "no product has a neighbour", {"rows": 0})
-    ok = rows == pairs and selfs == 0 and bad_scores == 0 and rank_gaps == 0
-    return result(ok, {"rows": rows, "products": products, "repeated_pairs": rows - pairs, "self_pairs": selfs,
+    ok = selfs == 0 and bad_scores == 0 and rank_gaps == 0
+    return result(ok, {"rows": rows, "products": products, "self_pairs": selfs,
                        "bad_scores": bad_scores, "products_with_rank_gaps": rank_gaps},
-                  f"{rows - pairs} repeated pairs, {selfs} self pairs, {bad_scores} bad scores, "
-                  f"{rank_gaps} products with gaps in their ranks")
+                  f"{selfs} self pairs, {bad_scores} bad scores, {rank_gaps} products with gaps in their ranks")
 
 
 # ---- trends -----------------------------------------------------------------------------------
 def trending_well_formed(sql: LakeSql, day: str) -> dg.AssetCheckResult:
-    """(scope, product) unique, every listed product rising, ranks 1..n per scope."""
-    rows, keys, not_rising, scopes = sql.query(
-        "SELECT count(*), count(DISTINCT (scope, product_id)), "
+    """Every listed product rising, ranks 1..n per scope; that (scope, product_id) is unique is
+    the generated key check's (`recmart.assets.table_checks`)."""
+    rows, not_rising, scopes = sql.query(
+        "SELECT count(*), "
         "count(*) FILTER (WHERE NOT (weighted_interactions > baseline AND trend_score > 1)), count(DISTINCT scope) "
         f"FROM curated_trending_products WHERE {on(day)}"
     )[1][0]
@@ -51,22 +54,9 @@ def trending_well_formed(sql: LakeSql, day: str) -> dg.AssetCheckResult:
         f"SELECT count(*) FROM (SELECT scope FROM curated_trending_products WHERE {on(day)} "
         "GROUP BY scope HAVING max(rank) <> count(*) OR min(rank) <> 1) g"
     )
-    ok = rows == keys and not_rising == 0 and gaps == 0
-    return result(ok, {"rows": rows, "scopes": scopes, "repeated_keys": rows - keys, "not_rising": not_rising,
-                       "scopes_with_rank_gaps": gaps},
-                  f"{rows - keys} repeated (scope, product_id), {not_rising} not rising, {gaps} scopes with rank gaps")
-
-
-def fashion_trends_well_formed(sql: LakeSql, day: str) -> dg.AssetCheckResult:
-    rows, keys, nulls = sql.query(
-        "SELECT count(*), count(DISTINCT (scope, attribute, value)), "
-        "count(*) FILTER (WHERE value IS NULL OR trend_score IS NULL) "
-        f"FROM curated_fashion_trends WHERE {on(day)}"
-    )[1][0]
-    if rows == 0:
-        return nothing_judged("curated_fashion_trends", day, "no attribute value is trending", {"rows": 0})
-    return result(rows == keys and nulls == 0, {"rows": rows, "repeated_keys": rows - keys, "nulls": nulls},
-                  f"{rows - keys} repeated (scope, attribute, value), {nulls} null values or scores")
+    ok = not_rising == 0 and gaps == 0
+    return result(ok, {"rows": rows, "scopes": scopes, "not_rising": not_rising, "scopes_with_rank_gaps": gaps},
+                  f"{not_rising} not rising, {gaps} scopes with rank gaps")
 
 
 # ---- daily sales ------------------------------------------------------------------------------
