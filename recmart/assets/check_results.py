@@ -31,8 +31,9 @@ def result(passed: bool, metadata: dict, failure: str, severity=dg.AssetCheckSev
                                description=None if passed else failure)
 
 
-def on(day: str) -> str:
-    return f"event_date = DATE '{day}'"
+def on(day: str, column: str = "event_date") -> str:
+    """The SQL condition for the partition of `day` (`column` as SQL: quoted where it must be)."""
+    return f"{column} = {date_literal(day)}"
 
 
 def date_literal(day: str, offset: int = 0) -> str:

@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterable
 
 import dagster as dg
 
-from recmart.assets.check_results import bind, date_literal, nothing_judged, result
+from recmart.assets.check_results import bind, nothing_judged, on, result
 from recmart.resources.sql import LakeSql
 from recmart.schema import Table
 from recmart.tables import TABLES
@@ -34,7 +34,7 @@ def _quoted(column: str) -> str:
 
 
 def _on(table: Table, day: str) -> str:
-    return f"{_quoted(table.partition_column or '')} = {date_literal(day)}"
+    return on(day, _quoted(table.partition_column or ""))
 
 
 def _plural(n: int, one: str, many: str | None = None) -> str:
@@ -48,9 +48,9 @@ def key_check_name(table: Table) -> str:
 def key_unique_sql(table: Table, day: str) -> str:
     """Rows, distinct keys, keys on more than one row, the rows of those, and rows with a null key."""
     keys = ", ".join(_quoted(k) for k in table.key)
-    not_nullable = {c.name for c in table.columns if not c.nullable}
-    nullable_keys = [k for k in table.key if k in not_nullable]  # partition columns are never null
-    null_key = " OR ".join(f"{_quoted(k)} IS NULL" for k in nullable_keys)
+    not_nullable = set(not_null_columns(table))
+    required_keys = [k for k in table.key if k in not_nullable]  # partition columns are never null
+    null_key = " OR ".join(f"{_quoted(k)} IS NULL" for k in required_keys)
     null_keys = f"count(*) FILTER (WHERE {null_key})" if null_key else "0"
     return (
         "SELECT coalesce(sum(n), 0), count(*), count(*) FILTER (WHERE n > 1), "
