@@ -10,6 +10,8 @@ from __future__ import annotations
 import zlib
 from collections.abc import Iterator
 
+import numpy as np
+import pyarrow as pa
 import pyarrow.fs as pafs
 
 _CHUNK = 8 << 20
@@ -43,20 +45,31 @@ def _chunks(fs: pafs.FileSystem, path: str, damage: list[str]) -> Iterator[bytes
             damage.append("truncated gzip: the file ends inside its compressed stream")
 
 
-def read_lines(fs: pafs.FileSystem, path: str) -> tuple[list[bytes], str | None]:
-    """The lines of a landed file (without their ends) and why it cannot be read to its end
-    (None when it can). `bytes.splitlines` ends lines exactly where Hadoop's reader does."""
+def line_array(fs: pafs.FileSystem, path: str) -> tuple[pa.LargeBinaryArray, str | None]:
+    """The lines of a landed file and why it cannot be read to its end (None when it can), as
+    one Arrow array over the file's inflated bytes, without a Python object per line: lines
+    end exactly where `bytes.splitlines` (and Hadoop's reader) end them, and each value is a
+    line *with* its end (`\\n`, `\\r` or `\\r\\n`; the last line may
+    have none), so stripping trailing `\\r` and `\\n` gives the line, since a line holds neither."""
     damage: list[str] = []
-    lines = b"".join(_chunks(fs, path, damage)).splitlines()
+    data = b"".join(_chunks(fs, path, damage))
+    byte = np.frombuffer(data, np.uint8)
+    lf, cr = byte == 10, byte == 13
+    cr[:-1] &= ~lf[1:]  # the \r of a \r\n is not an end by itself
+    ends = np.flatnonzero(lf | cr)
     # A UTF-8 byte order mark opening the file is not part of its first line: Hadoop's
     # reader drops it too (a Windows program's export starts with one).
-    if lines and lines[0].startswith(_BOM):
-        lines[0] = lines[0][len(_BOM):]
+    first = len(_BOM) if data.startswith(_BOM) else 0
+    offsets = np.concatenate([[first], ends + 1]).astype(np.int64)
+    if data and data[-1:] not in (b"\n", b"\r"):
+        offsets = np.append(offsets, len(data))  # a final line without an end is a line
+    lines = pa.Array.from_buffers(pa.large_binary(), len(offsets) - 1,
+                                  [None, pa.py_buffer(offsets), pa.py_buffer(data)])
     return lines, (damage[0] if damage else None)
 
 
 def count_records(fs: pafs.FileSystem, path: str) -> tuple[int, str | None]:
-    """How many lines `read_lines` gives, counted in constant memory, and the damage."""
+    """How many lines `line_array` gives, counted in constant memory, and the damage."""
     damage: list[str] = []
     ends, crlf, last = 0, 0, b"\n"
     for chunk in _chunks(fs, path, damage):

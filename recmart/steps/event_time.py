@@ -21,8 +21,27 @@ PATTERN = (
 )
 
 
+# The spellings nearly every producer writes (`2026-11-20T13:45:12.123Z` or `...+01:00`:
+# seconds, a fraction of up to 6 digits, Z or an offset within ±18:00), within PATTERN: read
+# by position after one match instead of PATTERN's seven group extractions (that was a third
+# of the landing and cleaning steps' time at 1 M events). The same timestamp PATTERN's path gives.
+COMMON = (r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T(?:[01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](?:[.][0-9]{1,6})?"
+          r"(?:Z|[+-](?:0[0-9]|1[0-7]):[0-5][0-9]|[+-]18:00)$")
+
+
 def event_time_sql(column: str) -> str:
     """Spark SQL: the UTC timestamp of a text column, null when it is not a valid time."""
+    n = f"length({column})"
+    utc = f"substring({column}, {n}, 1) = 'Z'"
+    local = (f"try_cast(concat(substring({column}, 1, 10), ' ', "
+             f"substring({column}, 12, {n} - CASE WHEN {utc} THEN 12 ELSE 17 END)) AS timestamp)")
+    minutes = (f"CASE WHEN {utc} THEN 0 ELSE (CASE WHEN substring({column}, {n} - 5, 1) = '-' THEN -1 ELSE 1 END) * "
+               f"(cast(substring({column}, {n} - 4, 2) AS int) * 60 + cast(substring({column}, {n} - 1, 2) AS int)) END")
+    common = f"timestamp_micros(unix_micros({local}) - cast({minutes} AS bigint) * 60000000)"
+    return f"CASE WHEN regexp_like({column}, '{COMMON}') THEN {common} ELSE {_any_spelling_sql(column)} END"
+
+
+def _any_spelling_sql(column: str) -> str:
     text = f"upper(trim({column}))"
 
     def group(n: int) -> str:

@@ -147,3 +147,14 @@ def test_the_known_differences_of_the_two_readers(spark, tmp_path, line, duckdb_
     assert (duck_row[1], spark_row[1]) == (duckdb_corrupt, spark_corrupt)
     if not duckdb_corrupt and not spark_corrupt:
         assert (duck_row[2], spark_row[2]) == ("x", "y")
+
+
+@pytest.mark.parametrize("line, corrupt", [
+    (b'  {"event_id": "x", "event_type": "view"}  ', False),  # spaces around the object
+    (b'\t{"event_id": "x", "event_type": "view"}', True),  # a tab: both ingests trim spaces only
+    (b'{"event_id": "x", "event_type": "view"} \t', True),
+])
+def test_blanks_around_an_object_are_read_alike(spark, tmp_path, line, corrupt):
+    duck_out, spark_out, _, _ = ingest_both(spark, tmp_path, {f"{HOUR}/10/recmart-x-2026-11-20-10-00-00-e": line})
+    (duck_row,), (spark_row,) = rows(duck_out), rows(spark_out)
+    assert duck_row[1:3] == spark_row[1:3] == ((True, None) if corrupt else (False, "x"))
