@@ -8,7 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import cast
 
-from dagster_pyspark import PySparkResource
+from dagster_pyspark import LazyPySparkResource
 
 from recmart.config import Settings, check_source_db_file
 from recmart.realtime.store.factory import DEFAULT_STORE_URL
@@ -38,7 +38,7 @@ def local_resources(settings: Settings) -> dict:
         # `recmart seed` and the demo.
         check_source_db_file(settings.source_db)
     lake = LocalLake(root=settings.lake)
-    pyspark = PySparkResource(spark_config=local_spark_config(driver_memory=settings.spark_driver_memory))
+    pyspark = LazyPySparkResource(spark_config=local_spark_config(driver_memory=settings.spark_driver_memory))
     return {
         "lake": lake,
         "spark": LocalSparkRunner(pyspark=pyspark),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from dagster_pyspark import PySparkResource
+from dagster_pyspark import LazyPySparkResource
 
 from recmart.config import load_settings
 from recmart.deployments import local_resources
@@ -25,7 +25,7 @@ def local_test_resources(root: Path, lake_root: Path, source_url: str) -> dict:
     resources.update({
         "lake": lake,
         # Two shuffle partitions: test data is tiny, and the session is the run's shared one.
-        "spark": LocalSparkRunner(pyspark=PySparkResource(spark_config=local_spark_config(shuffle_partitions=2))),
+        "spark": LocalSparkRunner(pyspark=LazyPySparkResource(spark_config=local_spark_config(shuffle_partitions=2))),
         "source_db": SourceDatabase(url=source_url),
         "lake_sql": DuckDBLakeSql(lake=lake),
         "pii": PiiSalt(salt="test-salt-123"),

@@ -14,7 +14,7 @@ from abc import ABC, abstractmethod
 from typing import Any
 
 import dagster as dg
-from dagster_pyspark import PySparkResource
+from dagster_pyspark import LazyPySparkResource
 
 
 def local_spark_config(driver_memory: str = "2g", shuffle_partitions: int = 8) -> dict[str, Any]:
@@ -64,9 +64,10 @@ class SparkStepRunner(dg.ConfigurableResource, ABC):
 
 
 class LocalSparkRunner(SparkStepRunner):
-    """Runs the step in this process, on dagster-pyspark's shared local session."""
+    """Runs the step in this process, on dagster-pyspark's shared local session, made at the
+    first Spark step (a lazy resource): a run on the DuckDB engine never starts a JVM."""
 
-    pyspark: PySparkResource
+    pyspark: LazyPySparkResource
 
     def run_step(self, context: dg.AssetExecutionContext, step: str, spec: dict) -> dict:
         from recmart.steps import spark_job

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import dagster as dg
 import pytest
-from dagster_pyspark import PySparkResource
+from dagster_pyspark import LazyPySparkResource
 
 from recmart.assets.curated.cleaned_events import cleaned_events
 from recmart.assets.curated.interaction_matrix import curated_interaction_matrix
@@ -186,7 +186,7 @@ def test_the_spine_on_a_standalone_cluster_equals_the_in_process_run(spark_clust
     cluster_lake, cluster_counts = run_day(tmp_path, "cluster", on_cluster)
     cluster_seconds = time.monotonic() - started
 
-    in_process = LocalSparkRunner(pyspark=PySparkResource(spark_config=local_spark_config(shuffle_partitions=2)))
+    in_process = LocalSparkRunner(pyspark=LazyPySparkResource(spark_config=local_spark_config(shuffle_partitions=2)))
     # In process, the SQL steps run on DuckDB: the cluster's Spark must give the same rows.
     local_lake, local_counts = run_day(tmp_path, "local", in_process, engine="duckdb")
 
