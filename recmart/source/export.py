@@ -24,6 +24,18 @@ from recmart.tables import RAW_PRODUCTS, RAW_TRANSACTIONS, RAW_USERS
 
 DEFAULT_BATCH_ROWS = 50_000
 CANCELLED = "cancelled"
+# Stores spell a cancelled order's status in more than one way (`canceled` is the US spelling,
+# `CANCELLED` an enum's): the export writes every status trimmed and lower-case, and each of
+# these as `cancelled`, the one spelling every later step tests for.
+CANCELLED_SPELLINGS = ("cancelled", "canceled")
+
+
+def order_status(status: str | None) -> str | None:
+    """The status as the raw layer keeps it: trimmed, lower-case, one spelling of cancelled."""
+    if status is None:
+        return None
+    status = status.strip(" ").lower()  # spaces only: what SQL trim() removes in purchase_totals
+    return CANCELLED if status in CANCELLED_SPELLINGS else status
 
 __all__ = ["SourceError", "export_products", "export_transactions", "export_users", "purchase_totals"]
 
@@ -96,7 +108,7 @@ def export_transactions(
 
     yield from _stream(
         engine, statement, (orders, order_items), RAW_TRANSACTIONS.arrow_schema(), batch_rows,
-        convert={"created_at": utc_time}, keep=lambda row: of_day.on_day(row.order_id, row.created_at),
+        convert={"created_at": utc_time, "status": order_status}, keep=lambda row: of_day.on_day(row.order_id, row.created_at),
     )
     of_day.refuse_noted()
 
@@ -161,7 +173,8 @@ def purchase_totals(engine: sa.Engine, day: dt.date) -> dict:
                 sa.func.sum(line_cents).label("cents"),
             )
             .select_from(orders.join(order_items, order_items.c.order_id == orders.c.order_id))
-            .where(of_day.window(), orders.c.status != CANCELLED, orders.c.user_id.is_not(None))
+            .where(of_day.window(), sa.func.lower(sa.func.trim(orders.c.status)).not_in(CANCELLED_SPELLINGS),
+                   orders.c.user_id.is_not(None))
             .group_by(orders.c.order_id, orders.c.created_at, order_items.c.product_id)
         )
         for order_id, created_at, units, cents in pairs:

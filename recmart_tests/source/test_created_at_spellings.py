@@ -137,3 +137,17 @@ def test_sqlite_times_stored_as_numbers_are_refused_by_name(sqlite_engine):
         conn.execute(sa.text("INSERT INTO orders VALUES ('o-epoch', 'u1', 1762819200, 'paid')"))
     with pytest.raises(SourceError, match=r"order 'o-epoch': not a timestamp but int 1762819200"):
         exported(sqlite_engine, DAY - dt.timedelta(days=30))
+
+
+def test_every_spelling_of_cancelled_is_one_status_in_the_export_and_its_totals(sqlite_engine):
+    make_store(sqlite_engine, "TEXT", [(f"o{n}", "2026-11-11 10:00:00") for n in range(6)])
+    statuses = {"o0": "paid", "o1": "cancelled", "o2": "canceled", "o3": " CANCELLED ", "o4": "Canceled", "o5": "Shipped"}
+    with sqlite_engine.begin() as conn:
+        for order_id, status in statuses.items():
+            conn.execute(sa.text("UPDATE orders SET status = :s WHERE order_id = :o"), {"s": status, "o": order_id})
+    got = {r["order_id"]: r["status"] for b in export_transactions(sqlite_engine, DAY) for r in b.to_pylist()}
+    assert got == {"o0": "paid", "o1": "cancelled", "o2": "cancelled", "o3": "cancelled", "o4": "cancelled",
+                   "o5": "shipped"}
+    # What the matrix must add up to counts the same two orders as bought (two items each).
+    assert purchase_totals(sqlite_engine, DAY) == {"orders": 2, "order_products": 4, "units": 4,
+                                                   "revenue": Decimal("6.00")}
