@@ -90,7 +90,7 @@ def _instance():
 
 
 def materialize_days(days: list[str], two_phase: bool = True) -> bool:
-    """Run the daily assets for each day in this process (one Spark JVM for all of them).
+    """Run the daily assets for each day in this process (on the Spark engine, one JVM for all).
 
     Raw layer first by default: every day's raw layer, and the landing of every other landed
     day that can hold their events (late arrivals after the range, early clocks before it),
