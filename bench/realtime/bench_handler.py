@@ -10,8 +10,8 @@
    of up to `SourceSettings.max_neighbours` = 100 entries each, and the popularity fill),
    which the loader pre-blends into one row per product (rt-sessions-3) and the scorer
    scores instead of the item neighbours (scoring.py, `_from_sources`). The reference
-   scorer (`scoring_before.py`, rt-sessions-2) runs on a store of the layout before: the
-   two rows stored apart (`load_snapshot(preblend=False)`).
+   (`scoring_before.py`: the scorer and the item-record decoding before the exact pruning
+   of 2026-12-03) runs on the same layout, each combination on its own store.
 2. Against moto's DynamoDB: store calls per record, counted with a botocore event hook,
    for histories of growing length, to show the number of calls does not grow with the
    history or the neighbour lists (no N+1); on the snapshot with the session sources.
@@ -146,9 +146,9 @@ SNAPSHOTS = {  # name: (label, with the session sources)
     "sources": ("with the session sources", True),
 }
 # The scorer: recmart's as it is ("current"), or the reference copy `scoring_before.py` (the
-# rt-sessions-2 scorer as of 2026-12-02), swapped in where the refresher calls it, so that a
-# speed-up of scoring.py is measured against it in one run (and checked to give the same
-# results with `check_scoring.py`).
+# rt-sessions-3 scorer and item-record decoding before the exact pruning, 2026-12-03), swapped
+# in where the refresher and the store call them, so that a speed-up is measured against it in
+# one run (and checked to give the same results with `check_scoring.py`).
 SCORERS = ("reference", "current")
 CASES = [("warm item cache", 200_000, 100, 3), ("cold: item cache off", 0, 100, 4),
          ("warm item cache", 200_000, 1, 5), ("cold: item cache off", 0, 1, 6)]
@@ -175,19 +175,21 @@ def sqlite_store(n_products: int, k: int, with_sources: bool, source_rows: int, 
 
 @contextlib.contextmanager
 def scorer(name: str):
-    """Score with the scorer `name` of SCORERS inside the block."""
+    """Score (and decode item records) with the code `name` of SCORERS inside the block."""
     from recmart.realtime import refresh
+    from recmart.realtime.store import snapshot
 
-    current = refresh.recommend
+    current, parse = refresh.recommend, snapshot.parse_item_document
     if name == "reference":
         sys.path.insert(0, str(Path(__file__).resolve().parent))
         import scoring_before
 
         refresh.recommend = scoring_before.recommend
+        snapshot.parse_item_document = scoring_before.parse_item_document_before
     try:
         yield
     finally:
-        refresh.recommend = current
+        refresh.recommend, snapshot.parse_item_document = current, parse
 
 
 def bench_sqlite(n_products: int, k: int, n_records: int, n_users: int, snapshots: list[str],
@@ -202,10 +204,9 @@ def bench_sqlite(n_products: int, k: int, n_records: int, n_users: int, snapshot
     stores, setups = {}, {}
     for combo in combos:
         name, scorer_name = combo
-        # The reference scorer reads the layout of its time: the sources as separate rows.
-        layout = name if scorer_name == "current" or not SNAPSHOTS[name][1] else f"{name}, separate rows"
+        layout = name  # both read the layout the loader writes now (pre-blended)
         stores[combo], setup = sqlite_store(n_products, k, SNAPSHOTS[name][1], source_rows, source_share,
-                                            reload=layout not in setups, preblend=scorer_name == "current")
+                                            reload=layout not in setups)
         setup["layout"] = name
         setups.setdefault(layout, setup)
     results = []

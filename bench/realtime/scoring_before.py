@@ -1,4 +1,13 @@
-"""The real-time recommender: a user's top-N from the candidate sources of what they recently touched.
+"""REFERENCE COPY (bench only, not served): recmart/realtime/scoring.py as of 2026-12-03 before
+the exact pruning of the session-source scoring (SCORER_VERSION rt-sessions-3, commit 76677af),
+kept so that `bench_handler.py --combos sources:reference,sources:current` measures the change
+in one run and `check_scoring.py` checks that it serves the same lists bit for bit. Also the
+item-record decoding of then (`parse_item_document_before`, store/snapshot.py of 76677af),
+which the benchmark's reference swaps in with this scorer.
+
+The module's docstring as it was:
+
+The real-time recommender: a user's top-N from the candidate sources of what they recently touched.
 
 Each of the user's most recent events makes its product a *seed*, weighted by the kind of
 event (adding to the cart says more than viewing; removing from it says "less of this")
@@ -11,7 +20,12 @@ A seed's candidates come from its rows in the snapshot: the session-aware source
 (`recmart.recsources`: sequential rules, session neighbours), each scaled by its weight in
 `source_weights`, when the snapshot has any for the product; otherwise (a product outside
 the sources' window, or a snapshot loaded before they existed) its item neighbours. A
-candidate's score is the sum of seed weight x source weight x row score. Slots the
+candidate's score is the sum of seed weight x source weight x row score. The loader blends
+a product's sources into one row when the snapshot loads (`ItemInfo.blend`: source weight x
+score summed over the union of the rows' entries, `blend_row`), so scoring makes one pass per
+seed over that row; a product with separate rows only (a store loaded before the blend)
+is blended here, the same way, at `source_weights`. A candidate's reason is the seed that
+contributed most to its score. Slots the
 candidates cannot fill are filled from trending: the seeds' master categories, then
 overall, then the popularity list the sources were built with (`POPULAR`).
 
@@ -31,7 +45,10 @@ from dataclasses import dataclass
 from recmart.realtime.history import MICROS_PER_DAY, UserHistory
 from recmart.realtime.store.base import POPULAR, TRENDING_ALL, ItemInfo, category_scope
 
-SCORER_VERSION = "rt-sessions-2"
+# rt-sessions-3: the sources pre-blended per product at load (the same sums up to float
+# order); a reason names the seed whose blended row contributed most, not the seed of the
+# largest single source row.
+SCORER_VERSION = "rt-sessions-3"
 
 # Why these weights: an add-to-cart is a much stronger intent signal than a view; a removal
 # is negative evidence about the product (and, through it, about its neighbours).
@@ -57,10 +74,31 @@ class ScoringSettings:
     harmonic_power: float = 0.5
     window: int = 10  # newest distinct products that seed
     # Per session-aware source, its weight (tuned as above); a source not named is not blended.
+    # The loader blends at these defaults (`recmart.realtime.loader.SOURCE_WEIGHTS`): a stored
+    # blended row carries them, whatever a caller passes here.
     source_weights: tuple[tuple[str, float], ...] = (("sequential_rules", 1.0), ("session_neighbours", 4.0))
-    # Source entries scored per seed and source: rows are at most 100 and seeds at most
-    # `window`, so at the defaults every row is scored whole (as tuned).
-    source_budget: int = 1000
+    # Blended session entries scored per seed: max(10, source_budget // seeds). A blended row
+    # holds at most the union of two rows of 100, and seeds are at most `window`, so at the
+    # defaults every row is scored whole (as tuned).
+    source_budget: int = 2000
+
+
+def blend_row(rows: Mapping[str, Sequence[tuple[str, float]]],
+              weights: Sequence[tuple[str, float]]) -> tuple[tuple[str, float], ...]:
+    """One product's session rows {source: rows} as one row: each candidate of any of the rows
+    once, scored sum of source weight x score (a source not in `weights`, or of weight 0, is
+    left out), best first, ties by product id. Nothing is cut: the union of the rows."""
+    blended: dict[str, float] = {}
+    for source, sw in weights:
+        row = rows.get(source)
+        if row and sw:
+            for nid, s in row:
+                c = sw * s
+                if nid in blended:
+                    blended[nid] += c
+                else:
+                    blended[nid] = c
+    return tuple(sorted(blended.items(), key=lambda kv: (-kv[1], kv[0])))
 
 
 def seed_weights(history: UserHistory, settings: ScoringSettings) -> dict[str, float]:
@@ -159,7 +197,7 @@ def _reasons(top: list[str], seeds: list[tuple[float, ItemInfo]], per_seed: int)
                         best[pid] = contribution
                         reasons[pid] = item.product_id
         else:
-            found = wanted.intersection(scores)
+            found: set[str] | list[str] = wanted.intersection(scores)
             if per_seed < n:  # a neighbour listed twice (the loader never writes that): by rank
                 rank = item.neighbour_rank
                 found = [pid for pid in found if rank[pid] < per_seed]
@@ -189,7 +227,7 @@ def recommend(
     excluded = excluded_products(history, settings)
 
     seeds = [(w, items[seed]) for seed, w in weights.items() if w != 0.0 and seed in items]
-    if any(item.sources for _, item in seeds):
+    if any(item.blend or item.sources for _, item in seeds):
         return _fill(_from_sources(seeds, excluded, settings), excluded, weights, items, trending, settings)
     per_seed = max(10, settings.candidate_budget // max(1, len(seeds)))
     # The hot loop of the handler: the first seed by a comprehension (faster, and often the
@@ -231,23 +269,31 @@ def recommend(
 
 
 def _from_sources(seeds: list[tuple[float, ItemInfo]], excluded: set[str], settings: ScoringSettings) -> list[dict]:
-    """The blended candidates when some seed has session-source rows: each such seed through
-    its sources at their weights, any other through its item neighbours (weight 1)."""
+    """The blended candidates when some seed has session rows: each such seed through its
+    blended row, any other through its item neighbours (weight 1); one pass per seed."""
     per_row = max(10, settings.source_budget // max(1, len(seeds)))
     rows: list[tuple[float, str, tuple]] = []
     for w, item in seeds:
-        if item.sources:
-            for source, sw in settings.source_weights:
-                row = item.sources.get(source)
-                if row and sw:
-                    rows.append((w * sw, item.product_id, row))
-        elif item.neighbours:
-            rows.append((w, item.product_id, item.neighbours))
+        row = item.blend or (blend_row(item.sources, settings.source_weights) if item.sources else item.neighbours)
+        if row:
+            rows.append((w, item.product_id, row[:per_row]))
     scores: dict[str, float] = {}
-    best: dict[str, float] = {}  # the largest single contribution, and whose it is: the reason
+    best: dict[str, float] = {}  # the largest contribution of one seed, and whose it is: the reason
     reasons: dict[str, str] = {}
+    if rows:
+        # The first seed by comprehensions (often the only one, and the heaviest): each
+        # candidate is listed once in a blended row (the loader writes no other), so its
+        # contribution is its score so far; a row listing one twice takes the loop.
+        w, seed, row = rows[0]
+        scores = {nid: w * s for nid, s in row}
+        if len(scores) == len(row):
+            best = scores.copy()
+            reasons = dict.fromkeys(scores, seed)
+            rows = rows[1:]
+        else:
+            scores = {}
     for w, seed, row in rows:
-        for nid, s in row[:per_row]:
+        for nid, s in row:
             c = w * s
             if nid in scores:
                 scores[nid] += c
@@ -281,3 +327,27 @@ def _fill(chosen: list[dict], excluded: set[str], weights: Mapping[str, float], 
                                    "reason": f"trending:{scope}"})
                     filled += 1
     return chosen
+
+
+# ---- the item-record decoding before (store/snapshot.py of 76677af) ---------------------------
+
+from operator import itemgetter as _itemgetter  # noqa: E402
+
+from recmart.realtime.jsontext import loads as _loads  # noqa: E402
+
+_FIRST, _SECOND = _itemgetter(0), _itemgetter(1)
+
+
+def _pairs(rows: list) -> tuple[tuple[str, float], ...]:
+    return tuple(zip(map(_FIRST, rows), map(_SECOND, rows), strict=True))
+
+
+def parse_item_document_before(doc: str) -> tuple[tuple[tuple[str, float], ...], str | None, str | None,
+                                                  dict[str, tuple[tuple[str, float], ...]], tuple[tuple[str, float], ...]]:
+    """(neighbours, name, category, {source: rows}, blended session row)."""
+    obj = _loads(doc)
+    sources = obj.get("s")
+    blend = obj.get("b")
+    return (_pairs(obj["n"]), obj.get("name"), obj.get("cat"),
+            {source: _pairs(rows) for source, rows in sources.items()} if sources else {},
+            _pairs(blend) if blend else ())

@@ -16,7 +16,9 @@ a product's sources into one row when the snapshot loads (`ItemInfo.blend`: sour
 score summed over the union of the rows' entries, `blend_row`), so scoring makes one pass per
 seed over that row; a product with separate rows only (a store loaded before the blend)
 is blended here, the same way, at `source_weights`. A candidate's reason is the seed that
-contributed most to its score. Slots the
+contributed most to its score. Rows as the loader writes them (best first, each candidate
+once) are not scored entry by entry: `_pruned` scores only the candidates a bound says can
+make the top N, with exactly the sums and reasons of scoring every entry. Slots the
 candidates cannot fill are filled from trending: the seeds' master categories, then
 overall, then the popularity list the sources were built with (`POPULAR`).
 
@@ -30,11 +32,14 @@ and the snapshot: no wall clock, so the same input gives the same output, replay
 
 from __future__ import annotations
 
+import math
+from bisect import bisect_left
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from itertools import islice
 
 from recmart.realtime.history import MICROS_PER_DAY, UserHistory
-from recmart.realtime.store.base import POPULAR, TRENDING_ALL, ItemInfo, category_scope
+from recmart.realtime.store.base import POPULAR, TRENDING_ALL, ItemInfo, Neighbour, category_scope
 
 # rt-sessions-3: the sources pre-blended per product at load (the same sums up to float
 # order); a reason names the seed whose blended row contributed most, not the seed of the
@@ -263,6 +268,11 @@ def _from_sources(seeds: list[tuple[float, ItemInfo]], excluded: set[str], setti
     """The blended candidates when some seed has session rows: each such seed through its
     blended row, any other through its item neighbours (weight 1); one pass per seed."""
     per_row = max(10, settings.source_budget // max(1, len(seeds)))
+    indexed = _indexed_rows(seeds, per_row)
+    if indexed is not None:
+        found = _pruned(indexed, excluded, settings.top_n)
+        if found is not None:
+            return found
     rows: list[tuple[float, str, tuple]] = []
     for w, item in seeds:
         row = item.blend or (blend_row(item.sources, settings.source_weights) if item.sources else item.neighbours)
@@ -298,6 +308,113 @@ def _from_sources(seeds: list[tuple[float, ItemInfo]], excluded: set[str], setti
         scores.pop(pid, None)
     return [{"product_id": pid, "score": scores[pid], "reason": f"similar_to:{reasons[pid]}"}
             for pid in _best(scores, settings.top_n)]
+
+
+_IndexedRow = tuple[float, str, tuple[Neighbour, ...], dict[str, float]]  # weight, seed, row, `row_index`
+
+
+def _indexed_rows(seeds: list[tuple[float, ItemInfo]], per_row: int) -> list[_IndexedRow] | None:
+    """(weight, seed, row, `row_index` of the row) of each seed's row as `_from_sources` scores it,
+    in seed order, or None when `_pruned` cannot take them all (a row cut, listing a candidate
+    twice, not best first, a product whose separate source rows would be blended here, a weight
+    not finite)."""
+    rows = []
+    for w, item in seeds:
+        if item.blend:
+            row, index = item.blend, item.blend_index
+        elif item.sources:
+            return None
+        elif item.neighbours:
+            row, index = item.neighbours, item.neighbour_index
+        else:
+            continue
+        if index is None or len(row) > per_row or not math.isfinite(w):
+            return None
+        rows.append((w, item.product_id, row, index))
+    return rows
+
+
+def _negative_score(pair: Neighbour) -> float:
+    return -pair[1]
+
+
+def _pruned(rows: list[_IndexedRow], excluded: set[str], n: int) -> list[dict] | None:
+    """What the loop of `_from_sources` gives, found by scoring only the candidates that can make the
+    top n (exact: the same lists, scores bit for bit and reasons), or None when the bound below
+    does not settle it (the caller then scores every entry).
+
+    Rows are best first, scores non-negative (`row_index`). A candidate outside the head of every
+    row of positive weight (its entries w x s <= eps, where eps is chosen from the rows' heads)
+    scores at most U, the sum over those rows of w x the first score past the head; rows of
+    negative weight only lower it. So the heads' candidates B hold the top n whenever the n-th
+    best total in B exceeds U (by a margin far above float rounding). Every candidate of B is
+    scored whole: each row's entries for B (a set intersection, in C), in seed order, as the loop
+    adds them, with the same largest contribution as its reason. On the benchmark's clicks B is
+    about a seventh of the rows' entries with ten seeds, and 23 of 150 with one.
+    """
+    positive = [(w, row, index) for w, _, row, index in rows if w > 0]
+    wanted = n + len(excluded)  # candidates enough for n slots even if the excluded are among them
+    if len(positive) == 1:
+        w, row, _ = positive[0]
+        if len(row) <= wanted:
+            return None  # hardly more candidates than slots: nothing to prune
+        estimate = w * row[wanted - 1][1]
+        firsts = [w * row[0][1]]
+    else:
+        heads: list[float] = []
+        size = 0
+        for w, row, _ in positive:
+            heads += [w * s for _, s in row[:wanted]]
+            size += len(row)
+        if size <= wanted:
+            return None
+        heads.sort(reverse=True)
+        estimate = heads[wanted - 1]  # about the n-th best total, or below it
+        firsts = sorted([w * row[0][1] for w, row, _ in positive])
+    # eps: the largest with sum over rows of min(w x first score, eps) <= 0.9 x estimate, a bound
+    # on U (water filling over the rows' first contributions, smallest first).
+    budget, eps, left = 0.9 * estimate, 0.0, len(firsts)
+    for first in firsts:
+        level = budget / left
+        if level <= first:
+            eps = level
+            break
+        budget -= first
+        left -= 1
+    if not eps > 0:
+        return None
+    heads_of: set[str] = set()
+    bound = 0.0
+    for w, row, index in positive:
+        d = bisect_left(row, -eps / w, key=_negative_score)  # the entries with w x s > eps, about
+        heads_of.update(islice(index, d))  # the first d candidates (the index is in row order)
+        if d < len(row):
+            bound += w * row[d][1]
+    totals: dict[str, float] = {}
+    best: dict[str, float] = {}
+    reasons: dict[str, str] = {}
+    magnitude = 0.0
+    for w, seed, row, index in rows:
+        magnitude += abs(w) * row[0][1]
+        for nid in index.keys() & heads_of:
+            c = w * index[nid]
+            if nid in totals:
+                totals[nid] += c
+                if c > best[nid]:
+                    best[nid] = c
+                    reasons[nid] = seed
+            else:
+                totals[nid] = best[nid] = c
+                reasons[nid] = seed
+    for pid in excluded:
+        totals.pop(pid, None)
+    if len(totals) < n:
+        return None
+    nth = sorted(totals.values(), reverse=True)[n - 1]
+    if not nth > bound + 1e-9 * magnitude:
+        return None
+    return [{"product_id": pid, "score": totals[pid], "reason": f"similar_to:{reasons[pid]}"}
+            for pid in _best(totals, n)]
 
 
 def _fill(chosen: list[dict], excluded: set[str], weights: Mapping[str, float], items: Mapping[str, ItemInfo],

@@ -154,6 +154,101 @@ def test_item_documents_parse_as_before():
     assert parse_item_document(json.dumps({"n": [["P2", 0.5, "extra"]]}))[0] == (("P2", 0.5),)
 
 
+
+def plain_parse_item_document(doc):
+    """The item record's parse spelled plainly: the generic JSON, then pairs."""
+    obj = loads(doc)
+    sources, blend = obj.get("s"), obj.get("b")
+
+    def pairs(rows):
+        return tuple(zip([r[0] for r in rows], [r[1] for r in rows], strict=True))
+
+    return (pairs(obj["n"]), obj.get("name"), obj.get("cat"),
+            {k: pairs(v) for k, v in sources.items()} if sources else {}, pairs(blend) if blend else ())
+
+
+@pytest.mark.parametrize("doc", [
+    '{"n":[["a",1]]}', '{"n":[["a",123456789012345678901234567890]]}', '{"n":[["a",-0.0]]}', '{"n":[["a",1e400]]}',
+    '{"n":[["a",1E5]],"b":[["x",2]]}', '{"n":[["a",NaN]]}', '{"n":[["a",1,2]]}', '{"n":[[1,1]]}', '{"n":[]}',
+    '{"name":"x"}', '{"n":[["a",true]]}', '{"n":[["a",1]],"s":{"x":[["b",0.5]],"x":[["c",0.25]]}}',
+    '{"n":[["a",1]],"s":null,"b":null}', '{"n":[["a",1]],"s":{},"b":[]}', '{"n":[["a",1]],"name":5}',
+    '{"n":[["a",1]],"n":[["b",2]]}', '{"n":[["\\ud800",1]]}', '{"n":[["a",18446744073709551616]]}',
+    '{"n":[["a",0.1]],"extra":[1,2]}', '[1]', '{"n":[["a",1]]} x', '{"n":[["é",1.5e-7]],"cat":"Ü"}',
+    '{"n":[["a",1]],"s":{"x":[]}}', '{"n":[["ab"]]}', '{"n":["ab"]}', '{"n":[["a",1]],"b":[["x",0.5],["y",null]]}',
+    item_document([("P2", 0.5)], "n", "c", {"sequential_rules": [("P4", 0.25)]}, [("P4", 0.65), ("P5", 1 / 3)]),
+])
+def test_item_documents_parse_as_the_plain_parse(doc):
+    """The typed decoding (msgspec into tuples) gives the generic parse's values, types and errors."""
+    got, expected = outcome(parse_item_document, doc), outcome(plain_parse_item_document, doc)
+    assert repr(got) == repr(expected)
+    if got[0] == "ok":
+        assert [type(x) for p in got[1][0] + got[1][4] for x in p] == [type(x) for p in expected[1][0] + expected[1][4] for x in p]
+
+
+def plain_source_scores(history, items, settings):
+    """The session-source scoring spelled plainly: every entry of every seed's row, in seed order."""
+    weights = seed_weights(history, settings)
+    excluded = set()
+    if history.events:
+        since = history.newest_micros - int(settings.purchase_window_days * 86_400_000_000)
+        excluded = {p.product_id for p in history.purchases if p.purchased_micros >= since}
+        excluded.add(history.events[-1].product_id)
+    seeds = [(w, items[pid]) for pid, w in weights.items() if w != 0.0 and pid in items]
+    per_row = max(10, settings.source_budget // max(1, len(seeds)))
+    scores, best, reasons = {}, {}, {}
+    for w, item in seeds:
+        for nid, s in (item.blend or item.neighbours)[:per_row]:
+            c = w * s
+            if nid not in scores:
+                scores[nid] = best[nid] = c
+                reasons[nid] = item.product_id
+            else:
+                scores[nid] += c
+                if c > best[nid]:
+                    best[nid], reasons[nid] = c, item.product_id
+    for pid in excluded:
+        scores.pop(pid, None)
+    top = sorted((pid for pid in scores if scores[pid] > 0), key=lambda pid: (-scores[pid], pid))[:settings.top_n]
+    return [{"product_id": pid, "score": scores[pid], "reason": f"similar_to:{reasons[pid]}"} for pid in top]
+
+
+def test_source_scoring_is_the_plain_loop(monkeypatch):
+    """The pruned scoring of blended rows (only the candidates that can make the top n) serves what
+    scoring every entry serves: the same lists, scores bit for bit, reasons; whether or not it
+    settles a user, and on rows it must not prune (out of order, a candidate twice, a row cut)."""
+    from recmart.realtime import scoring
+
+    settled = []
+    pruned = scoring._pruned
+    monkeypatch.setattr(scoring, "_pruned", lambda *a: settled.append(pruned(*a)) or settled[-1])
+    rng = random.Random(12)
+    for case in range(1500):
+        products = [f"P{i}" for i in range(rng.choice([25, 60, 400]))]
+        items = {}
+        for pid in products:
+            ids = [x for x in rng.sample(products, min(len(products) - 1, rng.choice([0, 5, 30, 150]))) if x != pid]
+            if case % 3 == 0:  # ties
+                scores = sorted((rng.choice([0.5, 0.25, 0.125, 0.0]) for _ in ids), reverse=True)
+            else:  # falling with rank, as the loader's blends do
+                scores = sorted((round(2.5 / (r + rng.random()) ** 1.2, 9) for r in range(1, len(ids) + 1)), reverse=True)
+            row = tuple(zip(ids, scores, strict=True))
+            if case % 7 == 1 and row:  # what the loader never writes: out of order, a candidate twice
+                row = row[1:2] + row[:1] + row[2:] if rng.random() < 0.5 else row + row[:1]
+            neighbours = tuple((x, round(1 / (i + 1), 6)) for i, x in enumerate(ids[:10]))
+            items[pid] = ItemInfo(pid, None, None, neighbours, {}, row if rng.random() < 0.9 else ())
+        events = tuple(HistoryEvent(f"e{i}", rng.choice(["view"] * 8 + ["add_to_cart", "remove_from_cart"]),
+                                    rng.choice(products), 1_800_000_000_000_000 + i * rng.choice([1, 60_000_000]))
+                       for i in range(rng.choice([1, 1, 2, 3, 5, 10, 30])))
+        purchases = tuple(Purchase(f"o{i}", rng.choice(products), 1_800_000_000_000_000) for i in range(rng.choice([0, 2])))
+        history = UserHistory("u", events, purchases)
+        settings = ScoringSettings(top_n=rng.choice([1, 5, 20, 20]), source_budget=rng.choice([2000, 2000, 100]))
+        got = recommend(history, items, {}, settings)
+        expected = plain_source_scores(history, items, settings)
+        assert got[:len(expected)] == expected
+        assert [r["score"].hex() for r in got[:len(expected)]] == [r["score"].hex() for r in expected]
+    assert sum(r is not None for r in settled) > len(settled) / 2  # the pruned path is what ran, mostly
+
+
 # ---- times --------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("text", [
