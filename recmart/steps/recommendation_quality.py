@@ -48,6 +48,7 @@ from typing import TYPE_CHECKING
 
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.fs as pafs
 
 from recmart.evaluation.protocol import SCOPES, Result, evaluate
 from recmart.evaluation.recommenders import recommenders, snapshot_items
@@ -114,10 +115,40 @@ def snapshot_sources(events: Iterable[Mapping], settings: SourceSettings = Sourc
 
 def window_sources(lake: Lake, days: list[str], settings: SourceSettings = SourceSettings()):
     """({source: table}, popular, WindowClicks) from the cleaned events of `days` in the lake: the
-    newest `settings.max_clicks` clicks, read as Arrow (`recmart.recsources.window`)."""
+    newest `settings.max_clicks` clicks, read as Arrow (`recmart.recsources.window`).
+
+    The last build is kept in the process, keyed by the files of the partitions it read: in a
+    run of several days in one process (`recmart materialize`, the demo), the report of D+1
+    judges the snapshot `recommendation_snapshot[D]` has just built, from the same files, and
+    takes it instead of building it again. A partition published since (a late event) changes
+    the key. One build at most is held, dropped before another is made, so the peak memory
+    is one build's. Callers must not change what it returns (none does).
+    """
+    key = (_files_of(lake, days), tuple(days), settings)
+    if _LAST_BUILD and _LAST_BUILD[0] == key:
+        return _LAST_BUILD[1]
+    _LAST_BUILD.clear()
     clicks = read_window_clicks(lake, days, settings.max_clicks)
     tables, popular = build_sources(clicks.sessions, settings)
-    return tables, popular, clicks
+    built = (tables, popular, clicks)
+    _LAST_BUILD[:] = [key, built]
+    return built
+
+
+_LAST_BUILD: list = []  # [key, (tables, popular, clicks)] of the last `window_sources` build
+
+
+def _files_of(lake: Lake, days: Iterable[str]) -> tuple:
+    """(day, location, ((file, size, mtime_ns), ...)) of each published partition of the cleaned events of `days`."""
+    fs, _ = lake.filesystem()
+    found = []
+    for day in sorted(set(days)):
+        location = lake.partition_location(CURATED_CLEANED_EVENTS, day)
+        if location is None:
+            continue
+        infos = fs.get_file_info(pafs.FileSelector(lake.fs_path(location), recursive=True))
+        found.append((day, location, tuple(sorted((i.path, i.size, i.mtime_ns) for i in infos))))
+    return tuple(found)
 
 
 def _user_events(events: Iterable[Mapping]) -> dict[str, list[HistoryEvent]]:

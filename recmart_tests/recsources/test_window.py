@@ -203,3 +203,21 @@ def test_the_assets_say_how_many_clicks_were_used_and_whether_the_bound_was_hit(
     small = snapshot(max_source_clicks=25)
     assert (small["source_clicks"], small["source_bound_hit"], small["source_days_read"]) == (25, True, 1)
     assert small["source_rows"] < served["source_rows"]
+
+
+def test_the_last_build_is_taken_again_only_while_its_partitions_are_the_same_files(lake, monkeypatch):
+    import recmart.steps.recommendation_quality as quality
+
+    builds = []
+    real = quality.build_sources
+    monkeypatch.setattr(quality, "build_sources", lambda *a, **k: builds.append(1) or real(*a, **k))
+    days = [(DAY - dt.timedelta(days=k)).isoformat() for k in range(1, 5)]
+    first = window_sources(lake, days)
+    assert window_sources(lake, days) is first and len(builds) == 1  # the report of D+1 after the snapshot of D
+    assert window_sources(lake, days[:-1]) is not first and len(builds) == 2  # another window: built
+    # A late event republishes a day of the window: the sources are built again, with it.
+    late = make_events(DAY - dt.timedelta(days=2), 99, sessions=5)
+    publish(lake, CURATED_CLEANED_EVENTS, days[1], make_events(DAY - dt.timedelta(days=2), 2) + late, files=3)
+    again = window_sources(lake, days)
+    assert len(builds) == 3 and again[2].clicks > first[2].clicks
+    assert (again[0], again[1]) == snapshot_sources(as_dicts(lake, days))
