@@ -75,7 +75,8 @@ _RULES = [
 ]
 REASONS = tuple(r for _, r, _ in _RULES)
 _REASON = "CASE " + " ".join(f"WHEN {c} THEN '{r}'" for c, r, _ in _RULES) + " END"
-_DETAIL = "CASE " + " ".join(f"WHEN {c} THEN {d}" for c, _, d in _RULES) + " END"
+# Keyed by the reason rather than by the rules again: a record's rules are tested once.
+_DETAIL = "CASE _reason " + " ".join(f"WHEN '{r}' THEN {d}" for _, r, d in _RULES) + " END"
 _MISSING = "concat_ws(',', " + ", ".join(f"CASE WHEN {_blank(f)} THEN '{f}' END" for f in REQUIRED_CLICK_FIELDS) + ")"
 
 # Ip and user agent never leave the raw layer in clear, in a refused record's text too: their
@@ -105,9 +106,10 @@ TRANSFORM = Transform(
         "judged": f"""
             SELECT {_FIELDS}, source_file, arrival_time, _ts, _reason, _detail,
                    CASE WHEN _reason IS NOT NULL THEN {_REDACTED} END AS _record
-            FROM (SELECT *, {_REASON} AS _reason, {_DETAIL} AS _detail
-                  FROM (SELECT *, {event_time_sql('event_time')} AS _ts, {_MISSING} AS _missing
-                        FROM raw_clickstream))""",
+            FROM (SELECT *, {_DETAIL} AS _detail
+                  FROM (SELECT *, {_REASON} AS _reason
+                        FROM (SELECT *, {event_time_sql('event_time')} AS _ts, {_MISSING} AS _missing
+                              FROM raw_clickstream)))""",
         "quarantined_events": f"""
             SELECT _record AS record, source_file, arrival_time, _reason AS reason, _detail AS detail,
                    {_text('event_id')} AS event_id
