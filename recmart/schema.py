@@ -57,6 +57,9 @@ class Table:
     # The columns that identify a row within a partition (one row per key and day). With
     # `Column.nullable`, it generates the table's checks (recmart.assets.table_checks).
     key: tuple[str, ...] = ()
+    # A day without rows is the good case (quarantine: nothing refused), so its generated
+    # checks pass on it; any other table's empty day is a warning that names it.
+    may_be_empty: bool = False
 
     def __post_init__(self) -> None:
         names = [c.name for c in self.columns]

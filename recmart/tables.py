@@ -95,6 +95,7 @@ QUARANTINE_CLICKSTREAM = Table(
     layer="quarantine",
     name="clickstream",
     doc="Landed click records rejected by cleaning, with the reason.",
+    may_be_empty=True,
     columns=(
         C("record", "string", False),
         C("source_file", "string", False),

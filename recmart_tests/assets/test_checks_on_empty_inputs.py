@@ -68,7 +68,10 @@ def test_a_check_on_an_empty_day_warns_naming_what_is_empty(empty, check, names)
 )
 def test_a_generated_check_on_an_empty_day_warns_naming_its_table(empty, table, check):
     _, sql, _ = empty
-    _is_nothing_judged(check(sql, DAY), table.sql_name)
+    if table.may_be_empty:  # quarantine: nothing refused is the good case
+        assert check(sql, DAY).passed
+    else:
+        _is_nothing_judged(check(sql, DAY), table.sql_name)
 
 
 def test_the_matrix_checks_that_read_the_catalog_and_the_source_warn_on_an_empty_day(empty):

@@ -28,6 +28,7 @@ from recmart.schema import Table
 from recmart.tables import (
     CURATED_CLEANED_EVENTS,
     CURATED_INTERACTION_MATRIX,
+    QUARANTINE_CLICKSTREAM,
     RAW_CLICKSTREAM,
     RAW_TRANSACTIONS,
     TABLES,
@@ -189,3 +190,16 @@ def test_the_raw_clickstream_is_checked_on_its_arrival_day(tmp_path):
 def test_a_table_without_a_key_has_no_key_check():
     with pytest.raises(ValueError, match="raw_clickstream has no key"):
         key_unique(RAW_CLICKSTREAM)
+
+
+def test_an_empty_day_warns_naming_the_table_but_an_empty_quarantine_passes(tmp_path):
+    write(tmp_path, CURATED_CLEANED_EVENTS, [])
+    write(tmp_path, QUARANTINE_CLICKSTREAM, [])
+    for check in (not_null(CURATED_CLEANED_EVENTS), key_unique(CURATED_CLEANED_EVENTS)):
+        verdict = check(sql_over(tmp_path), DAY)
+        assert not verdict.passed and verdict.severity == dg.AssetCheckSeverity.WARN
+        assert verdict.description.startswith(f"nothing judged: curated_cleaned_events has no rows on {DAY}")
+    # Nothing refused is the good case (Table.may_be_empty); no other table may be empty.
+    verdict = not_null(QUARANTINE_CLICKSTREAM)(sql_over(tmp_path), DAY)
+    assert verdict.passed and meta(verdict) == {"rows": 0}
+    assert [t.sql_name for t in TABLES if t.may_be_empty] == ["quarantine_clickstream"]
