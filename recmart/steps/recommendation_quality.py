@@ -269,7 +269,10 @@ def judge_lake_day(lake: Lake, day: str, window: list[str], neighbours: Iterable
     `sources.max_clicks` clicks; the day's users sampled in DuckDB; only the sampled users'
     events read, of the day and of the window (their histories). The same report as
     `judge_day` on the same events."""
-    tables, popular, clicks = window_sources(lake, window, sources)
+    # The window's days fed newest first, as recommendation_snapshot feeds them: the order of
+    # the sessions is the order sums are added in, so this is the build it loaded, to the bit
+    # (and, in a multi-day run, that very build: `window_sources` keeps the last one).
+    tables, popular, clicks = window_sources(lake, sorted(window, reverse=True), sources)
     day_ds = dataset(lake, CURATED_CLEANED_EVENTS, day)
     active, sampled = sampled_users(day_ds, settings.max_users, settings.max_positions)
     test = users_events([day_ds], sampled)

@@ -221,3 +221,17 @@ def test_the_last_build_is_taken_again_only_while_its_partitions_are_the_same_fi
     again = window_sources(lake, days)
     assert len(builds) == 3 and again[2].clicks > first[2].clicks
     assert (again[0], again[1]) == snapshot_sources(as_dicts(lake, days))
+
+
+def test_the_report_of_a_day_judges_the_very_build_the_snapshot_of_the_day_before_loaded(lake, monkeypatch):
+    import recmart.steps.recommendation_quality as quality
+
+    builds = []
+    real = quality.build_sources
+    monkeypatch.setattr(quality, "build_sources", lambda *a, **k: builds.append(1) or real(*a, **k))
+    before = DAY - dt.timedelta(days=1)
+    # recommendation_snapshot[D-1] feeds its window newest first; the report of D gets it oldest first.
+    snapshot_days = [(before - dt.timedelta(days=k)).isoformat() for k in range(len(WINDOW))]
+    loaded = window_sources(lake, snapshot_days)
+    _, clicks = judge_lake_day(lake, DAY.isoformat(), sorted(snapshot_days))
+    assert len(builds) == 1 and clicks is loaded[2]
