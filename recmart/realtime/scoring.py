@@ -34,7 +34,7 @@ from __future__ import annotations
 
 import math
 from bisect import bisect_left
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import islice
 
@@ -293,8 +293,19 @@ def _from_sources(seeds: list[tuple[float, ItemInfo]], excluded: set[str], setti
             rows = rows[1:]
         else:
             scores = {}
-    for w, seed, row in rows:
-        for nid, s in row:
+    _add(rows, scores, best, reasons)
+    for pid in excluded:
+        scores.pop(pid, None)
+    return _listed(scores, reasons, settings.top_n)
+
+
+def _add(rows: Iterable[tuple[float, str, Iterable[Neighbour]]], scores: dict[str, float],
+         best: dict[str, float], reasons: dict[str, str]) -> None:
+    """Adds w x s of each (candidate, s) of each (w, seed, entries) to `scores`, in row order
+    (the order of each sum's terms); `best` and `reasons` keep each candidate's largest
+    contribution and its seed (the first seed on a tie)."""
+    for w, seed, entries in rows:
+        for nid, s in entries:
             c = w * s
             if nid in scores:
                 scores[nid] += c
@@ -304,10 +315,11 @@ def _from_sources(seeds: list[tuple[float, ItemInfo]], excluded: set[str], setti
             else:
                 scores[nid] = best[nid] = c
                 reasons[nid] = seed
-    for pid in excluded:
-        scores.pop(pid, None)
+
+
+def _listed(scores: dict[str, float], reasons: Mapping[str, str], n: int) -> list[dict]:
     return [{"product_id": pid, "score": scores[pid], "reason": f"similar_to:{reasons[pid]}"}
-            for pid in _best(scores, settings.top_n)]
+            for pid in _best(scores, n)]
 
 
 _IndexedRow = tuple[float, str, tuple[Neighbour, ...], dict[str, float]]  # weight, seed, row, `row_index`
@@ -394,18 +406,10 @@ def _pruned(rows: list[_IndexedRow], excluded: set[str], n: int) -> list[dict] |
     best: dict[str, float] = {}
     reasons: dict[str, str] = {}
     magnitude = 0.0
-    for w, seed, row, index in rows:
+    for w, _, row, _ in rows:
         magnitude += abs(w) * row[0][1]
-        for nid in index.keys() & heads_of:
-            c = w * index[nid]
-            if nid in totals:
-                totals[nid] += c
-                if c > best[nid]:
-                    best[nid] = c
-                    reasons[nid] = seed
-            else:
-                totals[nid] = best[nid] = c
-                reasons[nid] = seed
+    _add(((w, seed, ((nid, index[nid]) for nid in index.keys() & heads_of)) for w, seed, _, index in rows),
+         totals, best, reasons)
     for pid in excluded:
         totals.pop(pid, None)
     if len(totals) < n:
@@ -413,8 +417,7 @@ def _pruned(rows: list[_IndexedRow], excluded: set[str], n: int) -> list[dict] |
     nth = sorted(totals.values(), reverse=True)[n - 1]
     if not nth > bound + 1e-9 * magnitude:
         return None
-    return [{"product_id": pid, "score": totals[pid], "reason": f"similar_to:{reasons[pid]}"}
-            for pid in _best(totals, n)]
+    return _listed(totals, reasons, n)
 
 
 def _fill(chosen: list[dict], excluded: set[str], weights: Mapping[str, float], items: Mapping[str, ItemInfo],
