@@ -37,8 +37,7 @@ Sessions = Mapping[str, Sequence[tuple[str, float]]]  # session -> [(item, time)
 # depend on its order), each term is the same IEEE operation on the same doubles (powers are
 # Python's), and each ranking is the same total order (score descending, then id).
 
-_score = itemgetter(1)
-_time = itemgetter(1)
+_second = itemgetter(1)  # the time of an (item, time), the score of an (item, score)
 
 
 def sessions_from_clicks(clicks: Iterable[tuple[str, str, float]]) -> dict[str, list[tuple[str, float]]]:
@@ -50,7 +49,7 @@ def sessions_from_clicks(clicks: Iterable[tuple[str, str, float]]) -> dict[str, 
     for session, item, time in clicks:
         grouped[session].append((item, time))
     for rows in grouped.values():
-        rows.sort(key=_time)  # stable: equal times keep the input's order
+        rows.sort(key=_second)  # stable: equal times keep the input's order
     return dict(grouped)
 
 
@@ -65,7 +64,7 @@ def _best(scores: Mapping[str, float], k: int) -> list[tuple[str, float]]:
     else:
         ranked = list(scores.items())
     ranked.sort()  # by id (ids are distinct)
-    ranked.sort(key=_score, reverse=True)  # stable: equal scores stay in id order
+    ranked.sort(key=_second, reverse=True)  # stable: equal scores stay in id order
     del ranked[k:]
     return ranked
 
