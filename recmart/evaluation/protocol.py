@@ -102,18 +102,19 @@ def evaluate(train_sessions: Mapping[str, Sequence], test_sessions: Mapping[str,
     popularity = training_popularity({s: [_item(c) for c in cs] for s, cs in train_sessions.items()})
     catalogue = len(popularity)
     prior = prior or {}
-    results: list[Result] = []
-    for name, recommend in recommenders.items():
-        tallies = {scope: _Tally() for scope in SCOPES}
-        for session, items in test_sessions.items():
-            before = list(prior.get(session, ()))
-            for pos in range(len(items) - 1):
-                history = before + list(items[:pos + 1]) if before else items[:pos + 1]
-                current, target = _item(items[pos]), _item(items[pos + 1])
+    # Position by position, every recommender in turn on the same history object: the scorers
+    # share what the handler would hold after it (`recmart.evaluation.recommenders._held`).
+    # Each tally adds its positions in the same order as one recommender at a time would.
+    tallies = {name: {scope: _Tally() for scope in SCOPES} for name in recommenders}
+    for session, items in test_sessions.items():
+        before = list(prior.get(session, ()))
+        for pos in range(len(items) - 1):
+            history = before + list(items[:pos + 1]) if before else items[:pos + 1]
+            current, target = _item(items[pos]), _item(items[pos + 1])
+            for name, recommend in recommenders.items():
                 served = list(recommend(history, cutoff + 1))
-                tallies["all"].add(served[:cutoff], target, popularity)
+                tallies[name]["all"].add(served[:cutoff], target, popularity)
                 if target != current:
                     other = [i for i in served if i != current][:cutoff]
-                    tallies["next_is_other"].add(other, target, popularity)
-        results.extend(tallies[scope].result(name, scope, catalogue) for scope in SCOPES)
-    return results
+                    tallies[name]["next_is_other"].add(other, target, popularity)
+    return [tallies[name][scope].result(name, scope, catalogue) for name in recommenders for scope in SCOPES]

@@ -22,7 +22,7 @@ that each source can be judged alone.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 
 from recmart.evaluation.protocol import Recommender
 from recmart.realtime.history import HistoryEvent, HistoryLimits, UserHistory, merge_history
@@ -34,14 +34,17 @@ from recmart.recsources.snapshot import SOURCES, SourceSettings, build_sources  
 
 def snapshot_items(sources: Mapping[str, Mapping[str, Sequence[Neighbour]]],
                    neighbours: Mapping[str, Sequence[Neighbour]] | None = None,
-                   products: Mapping[str, ProductInfo] | None = None) -> dict[str, ItemInfo]:
+                   products: Mapping[str, ProductInfo] | None = None,
+                   blends: Mapping[str, tuple[Neighbour, ...]] | None = None) -> dict[str, ItemInfo]:
     """{product: ItemInfo} as the store would return it after loading these (see `load_snapshot`):
-    the blended rows the loader stores (`blend`), plus the separate rows (`sources`, not stored)."""
+    the blended rows the loader stores (`blend`), plus the separate rows (`sources`, not stored).
+    `blends`: `blend_sources(sources)` when the caller has it already."""
     neighbours, products = neighbours or {}, products or {}
     keyed = set(neighbours) | set(products)
     for table in sources.values():
         keyed.update(table)
-    blends = blend_sources(sources)
+    if blends is None:
+        blends = blend_sources(sources)
     items = {}
     for pid in keyed:
         info = products.get(pid)
@@ -51,11 +54,32 @@ def snapshot_items(sources: Mapping[str, Mapping[str, Sequence[Neighbour]]],
     return items
 
 
-def _blended(items: Mapping[str, ItemInfo], weights: Sequence[tuple[str, float]]) -> dict[str, ItemInfo]:
-    """The items with their separate rows blended at `weights`, as the loader would store them."""
-    weights = tuple(weights)
-    return {pid: dataclasses.replace(item, blend=blend_product(item.sources, weights)) if item.sources else item
-            for pid, item in items.items()}
+class _Blended(Mapping[str, ItemInfo]):
+    """The items with their separate rows blended at `weights`, as the loader would store them,
+    each blended when it is first read: a report reads the rows of the few thousand products
+    its histories hold, and blending every product of the snapshot up front was most of its
+    time (two sources alone: twice the whole snapshot, for a day's report)."""
+
+    def __init__(self, items: Mapping[str, ItemInfo], weights: Sequence[tuple[str, float]]) -> None:
+        self._items, self._weights = items, tuple(weights)
+        self._done: dict[str, ItemInfo] = {}
+
+    def __getitem__(self, pid: str) -> ItemInfo:
+        done = self._done.get(pid)
+        if done is None:
+            item = self._items[pid]
+            done = dataclasses.replace(item, blend=blend_product(item.sources, self._weights)) if item.sources else item
+            self._done[pid] = done
+        return done
+
+    def __contains__(self, pid: object) -> bool:
+        return pid in self._items
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._items)
+
+    def __len__(self) -> int:
+        return len(self._items)
 
 
 def as_events(session: str, items: Sequence[str], times: Sequence[float]) -> list[HistoryEvent]:
@@ -65,14 +89,23 @@ def as_events(session: str, items: Sequence[str], times: Sequence[float]) -> lis
 
 
 def _scorer(items: Mapping[str, ItemInfo], trending: Mapping[str, Sequence[TrendingEntry]],
-            settings: ScoringSettings, limits: HistoryLimits) -> Recommender:
+            settings: ScoringSettings, limits: HistoryLimits, held: list) -> Recommender:
     by_n: dict[int, ScoringSettings] = {}
 
     def serve(history: Sequence[HistoryEvent], n: int) -> list[str]:
         s = by_n.get(n) or by_n.setdefault(n, dataclasses.replace(settings, top_n=n))
-        held = merge_history(UserHistory("judged"), history, (), limits)  # what the handler would hold
-        return [r["product_id"] for r in recommend(held, items, trending, s)]
+        return [r["product_id"] for r in recommend(_held(held, history, limits), items, trending, s)]
     return serve
+
+
+def _held(last: list, history: Sequence[HistoryEvent], limits: HistoryLimits) -> UserHistory:
+    """What the handler would hold after `history` (`merge_history` with its limits). The
+    protocol asks every recommender in turn at one position with the same history object, so
+    the last merge is kept ([history, held], shared by the recommenders of one `recommenders`
+    call) and taken while that same object is asked again; merge_history is a pure function."""
+    if not last or last[0] is not history:
+        last[:] = [history, merge_history(UserHistory("judged"), history, (), limits)]
+    return last[1]
 
 
 def recommenders(items: Mapping[str, ItemInfo], trending: Mapping[str, Sequence[TrendingEntry]],
@@ -81,14 +114,15 @@ def recommenders(items: Mapping[str, ItemInfo], trending: Mapping[str, Sequence[
     """{name: recommender}: popularity, each source alone, item neighbours (if any), the served blend."""
     top = [pid for pid, _ in popular]
     trending = {**trending, POPULAR: tuple(popular)} if popular else dict(trending)
+    held: list = []  # the last merged history, shared (`_held`)
     out: dict[str, Recommender] = {"popularity": lambda history, n: top[:n]}
     for source, _ in settings.source_weights:
         alone = dataclasses.replace(settings, source_weights=((source, 1.0),))
-        out[source] = _scorer(_blended(items, alone.source_weights), trending, alone, limits)
+        out[source] = _scorer(_Blended(items, alone.source_weights), trending, alone, limits, held)
     if any(item.neighbours for item in items.values()):
         bare = {pid: dataclasses.replace(item, sources={}, blend=()) for pid, item in items.items()}
-        out["item_neighbours"] = _scorer(bare, trending, settings, limits)
+        out["item_neighbours"] = _scorer(bare, trending, settings, limits, held)
     # As stored, at the loader's weights; other weights (a tuning run) blend as the loader would at them.
-    served = items if tuple(settings.source_weights) == SOURCE_WEIGHTS else _blended(items, settings.source_weights)
-    out["served_blend"] = _scorer(served, trending, settings, limits)
+    served = items if tuple(settings.source_weights) == SOURCE_WEIGHTS else _Blended(items, settings.source_weights)
+    out["served_blend"] = _scorer(served, trending, settings, limits, held)
     return out

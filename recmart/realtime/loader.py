@@ -121,6 +121,7 @@ def load_snapshot(
     sources: Mapping[str, Mapping[str, list[Neighbour]]] | None = None,
     popular: list[TrendingEntry] | None = None,
     preblend: bool = True,
+    blends: Mapping[str, tuple[Neighbour, ...]] | None = None,
 ) -> dict:
     """Make these rows the store's current snapshot, labelled `version`; returns load statistics.
 
@@ -131,6 +132,8 @@ def load_snapshot(
     with the snapshot: `popular` as the trending scope POPULAR. The sources are stored as one
     blended row per product (`blend_sources`); `preblend` False stores them as separate rows
     instead, the layout before (rt-sessions-2), which only the benchmark's reference uses.
+    `blends`, when given, is `blend_sources(sources)` made already (the daily run makes it once
+    for the snapshot and the next day's quality report).
     """
     if not version or not isinstance(version, str):
         raise ValueError(f"version must be a non-empty string, got {version!r}")
@@ -140,7 +143,8 @@ def load_snapshot(
     if popular:
         trending_lists[POPULAR] = list(popular)[:max_trending]
     if preblend:
-        blends = blend_sources(sources or {})
+        if blends is None:
+            blends = blend_sources(sources or {})
         stats = store.load_snapshot(neighbour_lists, trending_lists, version, infos, blends=blends)
         stats["blend_rows"] = sum(len(row) for row in blends.values())
     else:

@@ -53,7 +53,7 @@ import pyarrow.fs as pafs
 from recmart.evaluation.protocol import SCOPES, Result, evaluate
 from recmart.evaluation.recommenders import recommenders, snapshot_items
 from recmart.realtime.history import HistoryEvent
-from recmart.realtime.loader import group_neighbours, group_trending, product_infos
+from recmart.realtime.loader import blend_sources, group_neighbours, group_trending, product_infos
 from recmart.recsources.snapshot import SourceSettings, build_sources
 from recmart.recsources.tables import Sessions, sessions_from_clicks
 from recmart.recsources.window import (
@@ -135,7 +135,17 @@ def window_sources(lake: Lake, days: list[str], settings: SourceSettings = Sourc
     return built
 
 
-_LAST_BUILD: list = []  # [key, (tables, popular, clicks)] of the last `window_sources` build
+_LAST_BUILD: list = []  # [key, (tables, popular, clicks)(, blends)] of the last `window_sources` build
+
+
+def window_blends(tables) -> dict:
+    """`blend_sources(tables)` (the rows the store holds), made once per `window_sources` build
+    and kept with it: the snapshot loads them and the next day's report judges them."""
+    if not (_LAST_BUILD and _LAST_BUILD[1][0] is tables):
+        return blend_sources(tables)
+    if len(_LAST_BUILD) == 2:
+        _LAST_BUILD.append(blend_sources(tables))
+    return _LAST_BUILD[2]
 
 
 def _files_of(lake: Lake, days: Iterable[str]) -> tuple:
@@ -189,7 +199,7 @@ class Report:
 def _judge(test: Mapping[str, list[HistoryEvent]], users_active: int, prior: Mapping[str, list[HistoryEvent]],
            train: Sessions, tables, popular, neighbours: Iterable[Mapping], trending: Iterable[Mapping],
            products: Iterable[Mapping]) -> Report:
-    items = snapshot_items(tables, group_neighbours(neighbours), product_infos(products))
+    items = snapshot_items(tables, group_neighbours(neighbours), product_infos(products), window_blends(tables))
     results = evaluate({s: [i for i, _ in rows] for s, rows in train.items()}, test,
                        recommenders(items, group_trending(trending), popular), cutoff=LIST_LENGTH, prior=prior)
     return Report(results, users_active, sum(1 for rows in test.values() if len(rows) > 1))

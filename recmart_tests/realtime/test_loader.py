@@ -120,3 +120,26 @@ def test_the_evaluation_judges_the_rows_the_store_holds(sqlite_store):
     assert tuned["served_blend"](history, 2) == ["B", "C"]
     doc = sqlite_store._query("SELECT d1 FROM items WHERE product_id = 'A'")[0][0]
     assert "b" in json.loads(doc) and "s" not in json.loads(doc)
+
+
+def test_a_source_judged_alone_is_blended_as_the_loader_would_store_it_alone():
+    from recmart.evaluation.recommenders import _Blended
+
+    items = snapshot_items(SOURCES)
+    for source in SOURCES:
+        alone = _Blended(items, ((source, 1.0),))
+        assert set(alone) == set(items) and len(alone) == len(items) and "A" in alone and "nope" not in alone
+        assert alone.get("nope") is None
+        for pid, item in items.items():  # each read gives the blend of that source alone, and the same object again
+            assert alone[pid].blend == blend_sources({source: SOURCES[source]}, ((source, 1.0),)).get(pid, ())
+            assert alone[pid] is alone[pid] and alone[pid].sources == item.sources
+
+
+def test_the_recommenders_share_a_merged_history_only_for_the_same_history():
+    items = snapshot_items(SOURCES)
+    judged = recommenders(items, {}, [("P", 0.3)])
+    first = [HistoryEvent("e1", "view", "A", 1_800_000_000_000_000)]
+    second = [HistoryEvent("e2", "view", "E", 1_800_000_000_000_000)]
+    assert judged["served_blend"](first, 3) == ["C", "B", "X"]
+    assert judged["sequential_rules"](second, 3) == ["A", "P"]  # another history: merged anew, not the last
+    assert judged["served_blend"](first, 3) == ["C", "B", "X"]

@@ -30,6 +30,7 @@ from recmart.steps.recommendation_quality import (
     report_rows,
     snapshot_sources,
     source_clicks,
+    window_blends,
     window_sources,
 )
 from recmart.tables import (
@@ -235,3 +236,20 @@ def test_the_report_of_a_day_judges_the_very_build_the_snapshot_of_the_day_befor
     loaded = window_sources(lake, snapshot_days)
     _, clicks = judge_lake_day(lake, DAY.isoformat(), sorted(snapshot_days))
     assert len(builds) == 1 and clicks is loaded[2]
+
+
+def test_the_blend_is_made_once_per_build_and_never_taken_for_another(lake, monkeypatch):
+    import recmart.steps.recommendation_quality as quality
+    from recmart.realtime.loader import blend_sources
+
+    blends = []
+    monkeypatch.setattr(quality, "blend_sources", lambda t: blends.append(1) or blend_sources(t))
+    days = [(DAY - dt.timedelta(days=k)).isoformat() for k in range(1, 5)]
+    tables = window_sources(lake, days)[0]
+    made = window_blends(tables)
+    assert window_blends(tables) is made and len(blends) == 1  # the snapshot's, then the next report's
+    assert made == blend_sources(tables)
+    other = window_sources(lake, days[:-1])[0]  # another build replaces it
+    assert window_blends(other) == blend_sources(other) != made and len(blends) == 2
+    copied = {source: dict(table) for source, table in other.items()}  # not the build itself: made anew
+    assert window_blends(copied) is not window_blends(other) and len(blends) == 3

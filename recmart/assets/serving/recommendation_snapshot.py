@@ -17,7 +17,7 @@ from recmart.realtime.loader import load_snapshot
 from recmart.recsources.snapshot import SourceSettings
 from recmart.resources.lake import Lake
 from recmart.resources.recommendation_store import RecommendationStoreResource
-from recmart.steps.recommendation_quality import QualitySettings, window_sources
+from recmart.steps.recommendation_quality import QualitySettings, window_blends, window_sources
 from recmart.tables import (
     CURATED_CLEANED_EVENTS,
     CURATED_ITEM_NEIGHBOURS,
@@ -81,7 +81,7 @@ def recommendation_snapshot(
             })
         stats = load_snapshot(store, neighbours.to_pylist(), trending.to_pylist(), version=day,
                               products=products.to_pylist() if products is not None else None,
-                              sources=sources, popular=popular)
+                              sources=sources, popular=popular, blends=window_blends(sources))
         # The local store has no TTL of its own: the daily load deletes what DynamoDB's would.
         expired = store.purge_expired()
     context.log.info(f"recommendation store now serves {day}: {stats}; {expired} expired user rows deleted")
