@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import threading
 from abc import ABC, abstractmethod
 from typing import Any
 
 import dagster as dg
 
-from recmart.engine.lake_views import duckdb_connection
+from recmart.engine.lake_views import LakeViews
 from recmart.resources.lake import LocalLake
 
 
@@ -34,9 +35,20 @@ class DuckDBLakeSql(LakeSql):
     lake: LocalLake
 
     def query(self, sql: str) -> tuple[list[str], list[tuple[Any, ...]]]:
-        con = duckdb_connection(self.lake.uri(), memory_limit=CHECK_QUERY_MEMORY)
-        try:
-            cur = con.execute(sql)
-            return [d[0] for d in cur.description], cur.fetchall()
-        finally:
-            con.close()
+        return _views(self.lake.uri()).query(sql)
+
+
+# The views of the lake roots queried last, for the life of the process (`LakeViews`); a
+# process rarely has more than one lake, a test run has one per test.
+_VIEWS: dict[str, LakeViews] = {}
+_KEPT_LAKES = 4
+_VIEWS_LOCK = threading.Lock()
+
+
+def _views(lake_root: str) -> LakeViews:
+    with _VIEWS_LOCK:
+        views = _VIEWS.pop(lake_root, None) or LakeViews(lake_root, memory_limit=CHECK_QUERY_MEMORY)
+        _VIEWS[lake_root] = views  # the newest last
+        while len(_VIEWS) > _KEPT_LAKES:
+            _VIEWS.pop(next(iter(_VIEWS))).close()
+        return views
