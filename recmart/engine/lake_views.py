@@ -23,14 +23,23 @@ def duckdb_connection(lake_root: str, memory_limit: str | None = None) -> duckdb
     `memory_limit` (DuckDB's setting, e.g. "512MB"): beyond it DuckDB spills to a folder
     under the system's temporary directory rather than growing.
     """
+    return _connect(lake_root, memory_limit)[0]
+
+
+def _connect(lake_root: str, memory_limit: str | None) -> tuple[duckdb.DuckDBPyConnection, list]:
+    """`duckdb_connection`, and the tables that had no file (their views are empty)."""
     con = duckdb.connect()
     con.execute("SET TimeZone = 'UTC'")
     if memory_limit:
         con.execute(f"SET memory_limit = '{memory_limit}'")
         con.execute(f"SET temp_directory = '{Path(tempfile.gettempdir()) / 'recmart-duckdb-spill'}'")
+    empty = []
     for table in TABLES:
-        _create_view(con, lake_root, table, bool(glob.glob(_pattern(lake_root, table))))
-    return con
+        has_files = bool(glob.glob(_pattern(lake_root, table)))
+        _create_view(con, lake_root, table, has_files)
+        if not has_files:
+            empty.append(table)
+    return con, empty
 
 
 def _pattern(lake_root: str, table) -> str:
@@ -64,8 +73,8 @@ class LakeViews:
     def _open(self) -> duckdb.DuckDBPyConnection:
         if self._con is not None:
             self._con.close()
-        self._con, self._pid = duckdb_connection(self.lake_root, self.memory_limit), os.getpid()
-        self._empty = [t for t in TABLES if not glob.glob(_pattern(self.lake_root, t))]
+        self._con, self._empty = _connect(self.lake_root, self.memory_limit)
+        self._pid = os.getpid()
         return self._con
 
     def close(self) -> None:
