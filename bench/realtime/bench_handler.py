@@ -24,6 +24,8 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
+import gc
 import os
 import platform
 import random
@@ -31,12 +33,14 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Iterable, Iterator
 from datetime import datetime, timedelta, timezone
+from itertools import islice
 from pathlib import Path
 
 from recmart.realtime.config import HandlerConfig
 from recmart.realtime.dead_letters import MemoryDeadLetters
-from recmart.realtime.handler import Handler
+from recmart.realtime.handler import Handler, tune_garbage_collector
 from recmart.realtime.kinesis import Shard, batch_event
 from recmart.realtime.loader import load_snapshot
 from recmart.realtime.store.sqlite import SqliteStore
@@ -112,33 +116,44 @@ def percentile(values: list[float], p: float) -> float:
     return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
 
 
-def run_batches(handler: Handler, records: list[dict], batch_size: int) -> dict:
+def run_batches(handler: Handler, batches: Iterable[list[dict]]) -> dict:
     """Times each handler invocation, on the wall clock and as this thread's CPU time.
 
-    Per-record latency = invocation time / records in it. The CPU figures leave out the
-    time the thread waited for a core: the development machine is shared, so they are
-    the steadier measure of the code itself.
+    Per-record latency = invocation time / records in it; records per second = records /
+    the invocations' summed time. The CPU figures leave out the time the thread waited for
+    a core: the development machine is shared, so they are the steadier measure of the code
+    itself. `batches` is consumed one at a time, outside the timed calls, so the process holds
+    one batch as a Lambda does: a list of every record made up front is tens of thousands of
+    objects that each of the garbage collector's full passes would walk, inside the timing.
     """
     wall, cpu, wall_batch, cpu_batch = [], [], [], []
-    wall_start, cpu_start = time.perf_counter(), time.thread_time()
-    for i in range(0, len(records), batch_size):
-        batch = records[i : i + batch_size]
+    n_records = batch_size = 0
+    for batch in batches:
+        event = batch_event(batch)
         w0, c0 = time.perf_counter(), time.thread_time()
-        result = handler.process(batch_event(batch))
+        result = handler.process(event)
         w, c = time.perf_counter() - w0, time.thread_time() - c0
         assert not result.failures, result
         wall_batch.append(w)
         cpu_batch.append(c)
         wall += [w / len(batch)] * len(batch)
         cpu += [c / len(batch)] * len(batch)
-    wall_total, cpu_total = time.perf_counter() - wall_start, time.thread_time() - cpu_start
+        n_records += len(batch)
+        batch_size = max(batch_size, len(batch))
     return {
-        "records": len(records), "batch_size": batch_size,
+        "records": n_records, "batch_size": batch_size,
         "p50_ms": 1000 * percentile(wall, 50), "p99_ms": 1000 * percentile(wall, 99),
         "cpu_p50_ms": 1000 * percentile(cpu, 50), "cpu_p99_ms": 1000 * percentile(cpu, 99),
         "batch_p99_ms": 1000 * percentile(wall_batch, 99),
-        "records_per_s": len(records) / wall_total, "cpu_records_per_s": len(records) / cpu_total,
+        "records_per_s": n_records / sum(wall_batch), "cpu_records_per_s": n_records / sum(cpu_batch),
     }
+
+
+def batches_of(shard: Shard, events: Iterable[dict], size: int) -> Iterator[list[dict]]:
+    """The clicks as Kinesis records, `size` at a time, made as they are asked for."""
+    it = iter(events)
+    while batch := [shard.record(c) for c in islice(it, size)]:
+        yield batch
 
 
 SNAPSHOTS = {  # name: (label, with the session sources)
@@ -149,7 +164,11 @@ SNAPSHOTS = {  # name: (label, with the session sources)
 # rt-sessions-3 scorer and item-record decoding before the exact pruning, 2026-12-03), swapped
 # in where the refresher and the store call them, so that a speed-up is measured against it in
 # one run (and checked to give the same results with `check_scoring.py`).
-SCORERS = ("reference", "current")
+# "before": this scorer with the defaults it had until 2026-12-04 (seeds from the newest 10
+# distinct products, not 4; Python's own collector thresholds, which the Lambda's entry point
+# now tunes: `handler.tune_garbage_collector`). The reference runs with those defaults too.
+SCORERS = ("reference", "before", "current")
+WINDOW_BEFORE = 10
 CASES = [("warm item cache", 200_000, 100, 3), ("cold: item cache off", 0, 100, 4),
          ("warm item cache", 200_000, 1, 5), ("cold: item cache off", 0, 1, 6)]
 
@@ -180,6 +199,11 @@ def scorer(name: str):
     from recmart.realtime.store import snapshot
 
     current, parse = refresh.recommend, snapshot.parse_item_document
+    thresholds = gc.get_threshold()
+    if name == "current":
+        tune_garbage_collector()  # as the Lambda's entry point does
+    else:
+        gc.set_threshold(700, 10, 10)  # Python's defaults
     if name == "reference":
         sys.path.insert(0, str(Path(__file__).resolve().parent))
         import scoring_before
@@ -190,11 +214,13 @@ def scorer(name: str):
         yield
     finally:
         refresh.recommend, snapshot.parse_item_document = current, parse
+        gc.set_threshold(*thresholds)
 
 
 def bench_sqlite(n_products: int, k: int, n_records: int, n_users: int, snapshots: list[str],
                  source_rows: int = SOURCE_ROWS, source_share: float = 1.0, rounds: int = 1,
-                 cases: list[int] | None = None, combos: list[tuple[str, str]] | None = None) -> tuple[dict, list[dict]]:
+                 cases: list[int] | None = None, combos: list[tuple[str, str]] | None = None,
+                 warm: int | None = None) -> tuple[dict, list[dict]]:
     """Every case on every (snapshot, scorer), interleaved (`rounds` times over) so that a change
     of the machine's load hits all of them alike; each row is one case on one snapshot with one
     scorer in one round."""
@@ -218,7 +244,8 @@ def bench_sqlite(n_products: int, k: int, n_records: int, n_users: int, snapshot
             # grown), so alternating evens that out.
             for name, scorer_name in (combos if round_no % 2 == 0 else combos[::-1]):
                 with scorer(scorer_name):
-                    result = _bench_case(stores[name, scorer_name], case, n_records, n_users, n_products, round_no)
+                    result = _bench_case(stores[name, scorer_name], case, n_records, n_users, n_products, round_no,
+                                         None if scorer_name == "current" else WINDOW_BEFORE, warm)
                 result["snapshot"] = name
                 result["scorer"] = scorer_name
                 result["round"] = round_no + 1
@@ -228,22 +255,28 @@ def bench_sqlite(n_products: int, k: int, n_records: int, n_users: int, snapshot
     return setups, results
 
 
-def _bench_case(store, case, n_records: int, n_users: int, n_products: int, round_no: int) -> dict:
+def _bench_case(store, case, n_records: int, n_users: int, n_products: int, round_no: int,
+                window: int | None = None, warm: int | None = None) -> dict:
     label, cache, batch_size, seed = case
     shard = Shard()
-    handler = Handler(store, MemoryDeadLetters(), HandlerConfig(item_cache_size=cache, log_level="WARNING"))
+    config = HandlerConfig(item_cache_size=cache, log_level="WARNING")
+    if window is not None:  # the scoring settings the handler reads (a cached property), at another window
+        config.__dict__["scoring"] = dataclasses.replace(config.scoring, window=window)
+    handler = Handler(store, MemoryDeadLetters(), config)
     # Warm-up, and histories to build on: users already have clicks when the timing starts.
     # (Later rounds: later clicks of the same users, on top of what the earlier rounds left.)
     day = timedelta(days=round_no)
-    warm = [shard.record(c) for c in clicks(n_records // 2, n_users, n_products, seed=seed + 100 + 1000 * round_no,
-                                            start=START + day)]
-    for i in range(0, len(warm), 100):
-        handler.process(batch_event(warm[i : i + 100]))
+    for batch in batches_of(shard, clicks(n_records // 2 if warm is None else warm, n_users, n_products, seed=seed + 100 + 1000 * round_no,
+                                          start=START + day), 100):
+        handler.process(batch_event(batch))
+    # How long the histories are when the timing starts: what each refresh reads, merges and scores.
+    history_events = store._query("SELECT avg(json_array_length(events)) FROM recent_history")[0][0] or 0.0
     n = n_records if batch_size > 1 else n_records // 4
     start = START + day + timedelta(hours=seed)
-    records = [shard.record(c) for c in clicks(n, n_users, n_products, seed=seed + 1000 * round_no, start=start)]
-    result = run_batches(handler, records, batch_size)
+    result = run_batches(handler, batches_of(shard, clicks(n, n_users, n_products, seed=seed + 1000 * round_no,
+                                                           start=start), batch_size))
     result["label"] = label
+    result["history_events"] = history_events
     return result
 
 
@@ -373,13 +406,15 @@ def markdown(setups: dict, sqlite_rows: list[dict], ddb_rows: list[dict], overla
         "The cases run interleaved, each on every snapshot and scorer in turn, with the same clicks, each "
         "combination on its own copy of the store.",
         "",
-        "| snapshot | scorer | item cache | batch | records | p50 ms/record | p99 ms/record | p99 ms/batch | "
+        "| snapshot | scorer | item cache | batch | records | events per stored history at the start | "
+        "p50 ms/record | p99 ms/record | p99 ms/batch | "
         "records/s | CPU p50 ms/record | CPU p99 ms/record | records per CPU-second |",
-        "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in sqlite_rows:
         snapshot = SNAPSHOTS[r["snapshot"]][0] + (f" (round {r['round']})" if args.rounds > 1 else "")
-        lines.append(f"| {snapshot} | {r['scorer']} | {r['label']} | {r['batch_size']} | {r['records']:,} | {r['p50_ms']:.3f} | "
+        lines.append(f"| {snapshot} | {r['scorer']} | {r['label']} | {r['batch_size']} | {r['records']:,} | "
+                     f"{r['history_events']:.1f} | {r['p50_ms']:.3f} | "
                      f"{r['p99_ms']:.3f} | {r['batch_p99_ms']:.2f} | {r['records_per_s']:,.0f} | "
                      f"{r['cpu_p50_ms']:.3f} | {r['cpu_p99_ms']:.3f} | {r['cpu_records_per_s']:,.0f} |")
     lines += [
@@ -441,9 +476,12 @@ def main() -> int:
                         help="entries per product and session source (the batch side keeps up to 100)")
     parser.add_argument("--source-share", type=float, default=1.0, help="share of the products with source rows")
     parser.add_argument("--combos", default="neighbours:current,sources:current",
-                        help="comma-separated snapshot:scorer pairs, run interleaved (scorers: current, reference)")
+                        help="comma-separated snapshot:scorer pairs, run interleaved (scorers: current, before, reference)")
     parser.add_argument("--cases", default="0,1,2,3", help="which of the 4 cases (warm/cold x batch 100/1) to run")
     parser.add_argument("--rounds", type=int, default=1, help="run the cases this many times over")
+    parser.add_argument("--warm", type=int, default=None,
+                        help="warm-up records before each case (default: half of --records); more means longer "
+                             "histories when the timing starts")
     parser.add_argument("--no-ddb", action="store_true", help="skip the DynamoDB call counts (moto)")
     parser.add_argument("--quick", action="store_true", help="small sizes, for a smoke run")
     parser.add_argument("--no-write", action="store_true", help="print only; do not write RESULTS.md")
@@ -460,7 +498,7 @@ def main() -> int:
     started = datetime.now(timezone.utc)
     setups, sqlite_rows = bench_sqlite(args.products, args.neighbours, args.records, args.users, snapshots,
                                        args.source_rows, args.source_share, args.rounds,
-                                       [int(c) for c in args.cases.split(",")], combos)
+                                       [int(c) for c in args.cases.split(",")], combos, args.warm)
     overlap = budget_overlap(args.products, args.neighbours)
     ddb_rows = [] if args.no_ddb else bench_dynamodb_calls(args.ddb_products, args.neighbours)
     out = Path(__file__).with_name("RESULTS.md")

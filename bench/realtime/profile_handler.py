@@ -16,11 +16,11 @@ from datetime import timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_handler import CASES, SNAPSHOTS, START, clicks, sqlite_store  # noqa: E402
+from bench_handler import CASES, SNAPSHOTS, START, batches_of, clicks, sqlite_store  # noqa: E402
 
 from recmart.realtime.config import HandlerConfig  # noqa: E402
 from recmart.realtime.dead_letters import MemoryDeadLetters  # noqa: E402
-from recmart.realtime.handler import Handler  # noqa: E402
+from recmart.realtime.handler import Handler, tune_garbage_collector  # noqa: E402
 from recmart.realtime.kinesis import Shard, batch_event  # noqa: E402
 
 
@@ -32,22 +32,23 @@ def main() -> None:
     parser.add_argument("--users", type=int, default=20_000)
     parser.add_argument("--records", type=int, default=20_000)
     parser.add_argument("--top", type=int, default=30)
+    parser.add_argument("--warm", type=int, default=0, help="warm-up records (default: half of --records)")
     args = parser.parse_args()
     store, _ = sqlite_store(args.products, 50, SNAPSHOTS[args.snapshot][1], 100, 1.0)
     label, cache, batch_size, seed = CASES[args.case]
     handler = Handler(store, MemoryDeadLetters(), HandlerConfig(item_cache_size=cache, log_level="WARNING"))
     shard = Shard()
-    warm = [shard.record(c) for c in clicks(args.records // 2, args.users, args.products, seed=seed + 100)]
-    for i in range(0, len(warm), 100):
-        handler.process(batch_event(warm[i : i + 100]))
-    records = [shard.record(c) for c in clicks(args.records, args.users, args.products, seed=seed,
-                                               start=START + timedelta(hours=seed))]
+    tune_garbage_collector()  # as the Lambda does
+    for batch in batches_of(shard, clicks(args.warm or args.records // 2, args.users, args.products, seed=seed + 100), 100):
+        handler.process(batch_event(batch))
     profile = cProfile.Profile()
-    profile.enable()
-    for i in range(0, len(records), batch_size):
-        handler.process(batch_event(records[i : i + batch_size]))
-    profile.disable()
-    print(f"{args.snapshot}, {label}, batch {batch_size}, {len(records)} records")
+    for batch in batches_of(shard, clicks(args.records, args.users, args.products, seed=seed,
+                                          start=START + timedelta(hours=seed)), batch_size):
+        event = batch_event(batch)
+        profile.enable()
+        handler.process(event)
+        profile.disable()
+    print(f"{args.snapshot}, {label}, batch {batch_size}, {args.records} records")
     stats = pstats.Stats(profile)
     stats.sort_stats("tottime").print_stats(args.top)
     stats.sort_stats("cumulative").print_stats(args.top)

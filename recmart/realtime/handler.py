@@ -24,6 +24,7 @@ Configuration comes from environment variables (`config.py`), checked at cold st
 
 from __future__ import annotations
 
+import gc
 import logging
 import math
 import os
@@ -113,7 +114,10 @@ class Handler:
                 kinesis = raw["kinesis"]
                 click = decode_kinesis_data(kinesis.get("data"), _arrival_micros(kinesis, now_micros))
             except InvalidClick as exc:
-                malformed.append((_Record(index, sequence_number, raw), exc))
+                # A fresh copy, not the one raised: its traceback would hold this frame, whose
+                # `malformed` holds it, a reference cycle only a full collection frees
+                # (`tune_garbage_collector`).
+                malformed.append((_Record(index, sequence_number, raw), InvalidClick(exc.reason, exc.detail)))
                 continue
             except Exception as exc:  # noqa: BLE001 - content nobody foresaw must not fail the batch
                 malformed.append((_Record(index, sequence_number, raw),
@@ -220,6 +224,21 @@ def _sequence_number(record: object) -> str | None:
     return None
 
 
+# Full collections at most every FULL_COLLECTION_EVERY collections of the middle generation
+# (Python's default is 10). A batch decodes thousands of objects (histories, item rows) that
+# live until its end; the default promotes them and then walks the whole heap, item cache
+# included, every batch or two: a fifth of a warm handler's CPU time in bench/realtime
+# (RESULTS.md, 2026-12-04), to free nothing, since the handler leaves no reference cycles
+# (recmart_tests/realtime/test_handler.py). Young garbage is still collected as before.
+FULL_COLLECTION_EVERY = 1000
+
+
+def tune_garbage_collector() -> None:
+    """Set where the process is the handler's own (the Lambda), never on import."""
+    young, middle, _ = gc.get_threshold()
+    gc.set_threshold(young, middle, FULL_COLLECTION_EVERY)
+
+
 _default: Handler | None = None
 
 
@@ -227,6 +246,7 @@ def handle(event: dict, context: object = None) -> dict:
     """The Lambda entry point (names.REALTIME_HANDLER)."""
     global _default
     if _default is None:
+        tune_garbage_collector()
         _default = Handler.from_env()
     return _default(event, context)
 
@@ -234,5 +254,6 @@ def handle(event: dict, context: object = None) -> dict:
 # In Lambda, build the handler during the init phase: a bad setting fails the cold start,
 # with the variable named, instead of every batch.
 if os.environ.get("AWS_LAMBDA_FUNCTION_NAME") and _default is None:
+    tune_garbage_collector()
     _default = Handler.from_env()
     logs.log(logging.DEBUG, "handler ready", store=_default.config.store_url)

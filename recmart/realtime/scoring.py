@@ -41,10 +41,11 @@ from itertools import islice
 from recmart.realtime.history import MICROS_PER_DAY, UserHistory
 from recmart.realtime.store.base import POPULAR, TRENDING_ALL, ItemInfo, Neighbour, category_scope
 
-# rt-sessions-3: the sources pre-blended per product at load (the same sums up to float
-# order); a reason names the seed whose blended row contributed most, not the seed of the
-# largest single source row.
-SCORER_VERSION = "rt-sessions-3"
+# rt-sessions-4: seeds from the newest 4 distinct products (10 in rt-sessions-3: the same
+# quality on the validation split, two fifths of the rows to score). rt-sessions-3: the
+# sources pre-blended per product at load; a reason names the seed whose blended row
+# contributed most.
+SCORER_VERSION = "rt-sessions-4"
 
 # Why these weights: an add-to-cart is a much stronger intent signal than a view; a removal
 # is negative evidence about the product (and, through it, about its neighbours).
@@ -68,7 +69,11 @@ class ScoringSettings:
     # RSC15 sample (bench/quality/RESULTS.md): the newest click says most.
     half_life_events: float = 1.5
     harmonic_power: float = 0.5
-    window: int = 10  # newest distinct products that seed
+    # Newest distinct products that seed. Tuned as above: 4 scores as well as 10 on the
+    # validation split (bench/quality/RESULTS.md; 3 and fewer lose), and a seed 4 products
+    # back already weighs a twentieth of the newest, so each one more costs a row's scoring
+    # and changes almost no list.
+    window: int = 4
     # Per session-aware source, its weight (tuned as above); a source not named is not blended.
     # The loader blends at these defaults (`recmart.realtime.loader.SOURCE_WEIGHTS`): a stored
     # blended row carries them, whatever a caller passes here.
@@ -153,15 +158,15 @@ def trending_scopes_of(weights: Sequence[Mapping[str, float]], items: Mapping[st
     return {TRENDING_ALL, POPULAR, *map(category_scope, categories)}
 
 
-def _best(scores: dict[str, float], n: int) -> list[str]:
+def _best(scores: dict[str, float], n: int, nth: float | None = None) -> list[str]:
     """The n best positive candidates, ties broken by product id.
 
-    The n-th best score comes from one sort of the bare floats (in C, no key function);
-    only the candidates at or above it (n, or a few more on a tie) are then ordered by
-    score and product id.
+    The n-th best score comes from one sort of the bare floats (in C, no key function), or is
+    `nth` when the caller has it; only the candidates at or above it (n, or a few more on a
+    tie) are then ordered by score and product id.
     """
     if len(scores) > n:
-        threshold = sorted(scores.values(), reverse=True)[n - 1]
+        threshold = sorted(scores.values(), reverse=True)[n - 1] if nth is None else nth
         top = [pid for pid, s in scores.items() if s >= threshold and s > 0]
     else:
         top = [pid for pid, s in scores.items() if s > 0]
@@ -317,9 +322,9 @@ def _add(rows: Iterable[tuple[float, str, Iterable[Neighbour]]], scores: dict[st
                 reasons[nid] = seed
 
 
-def _listed(scores: dict[str, float], reasons: Mapping[str, str], n: int) -> list[dict]:
+def _listed(scores: dict[str, float], reasons: Mapping[str, str], n: int, nth: float | None = None) -> list[dict]:
     return [{"product_id": pid, "score": scores[pid], "reason": f"similar_to:{reasons[pid]}"}
-            for pid in _best(scores, n)]
+            for pid in _best(scores, n, nth)]
 
 
 _IndexedRow = tuple[float, str, tuple[Neighbour, ...], dict[str, float]]  # weight, seed, row, `row_index`
@@ -402,14 +407,10 @@ def _pruned(rows: list[_IndexedRow], excluded: set[str], n: int) -> list[dict] |
         heads_of.update(islice(index, d))  # the first d candidates (the index is in row order)
         if d < len(row):
             bound += w * row[d][1]
-    totals: dict[str, float] = {}
-    best: dict[str, float] = {}
-    reasons: dict[str, str] = {}
     magnitude = 0.0
     for w, _, row, _ in rows:
         magnitude += abs(w) * row[0][1]
-    _add(((w, seed, ((nid, index[nid]) for nid in index.keys() & heads_of)) for w, seed, _, index in rows),
-         totals, best, reasons)
+    totals, reasons = _sums(rows, heads_of)
     for pid in excluded:
         totals.pop(pid, None)
     if len(totals) < n:
@@ -417,7 +418,33 @@ def _pruned(rows: list[_IndexedRow], excluded: set[str], n: int) -> list[dict] |
     nth = sorted(totals.values(), reverse=True)[n - 1]
     if not nth > bound + 1e-9 * magnitude:
         return None
-    return _listed(totals, reasons, n)
+    return _listed(totals, reasons, n, nth)
+
+
+def _sums(rows: list[_IndexedRow], wanted: set[str]) -> tuple[dict[str, float], dict[str, str]]:
+    """({candidate: total}, {candidate: reason}) over the `wanted` candidates of the rows: what `_add`
+    gives on their entries, in seed order. A candidate a row brings first is written by
+    comprehensions (in C, most of the entries); only one already scored takes the loop, `+=` in
+    seed order (the same sums bit for bit) and the larger contribution as its reason."""
+    totals: dict[str, float] = {}
+    best: dict[str, float] = {}
+    reasons: dict[str, str] = {}
+    for w, seed, _, index in rows:
+        listed = index.keys() & wanted
+        if totals:
+            again = listed & totals.keys()
+            listed -= again
+            for nid in again:
+                c = w * index[nid]
+                totals[nid] += c
+                if c > best[nid]:
+                    best[nid] = c
+                    reasons[nid] = seed
+        fresh = {nid: w * index[nid] for nid in listed}
+        totals.update(fresh)
+        best.update(fresh)
+        reasons.update(dict.fromkeys(fresh, seed))
+    return totals, reasons
 
 
 def _fill(chosen: list[dict], excluded: set[str], weights: Mapping[str, float], items: Mapping[str, ItemInfo],

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import time
 
@@ -59,7 +60,7 @@ def test_a_click_refreshes_the_users_top_20_best_first(loaded):
     assert scores == sorted(scores, reverse=True)
     assert "P10" not in product_ids(recs)  # the item just viewed
     assert recs["items"][0]["reason"] == "similar_to:P10"  # the newest view weighs most
-    assert recs["model_version"] == "rt-sessions-3+2026-11-19"
+    assert recs["model_version"] == "rt-sessions-4+2026-11-19"
     # Times come from the events, never the wall clock: replays give the same item, but for
     # its expiry: 30 days after the newest event, and never less than 30 days from now.
     assert recs["updated_at"] == canonical(at(5))
@@ -152,7 +153,7 @@ def test_without_any_snapshot_users_still_get_a_stored_item(sqlite_store):
     handler, _ = make_handler(sqlite_store)
     handler.process(kinesis_batch([click("e1", "P1")])[0])
     recs = sqlite_store.get_recommendations("u1")
-    assert recs["items"] == [] and recs["model_version"] == "rt-sessions-3+none"
+    assert recs["items"] == [] and recs["model_version"] == "rt-sessions-4+none"
 
 
 def test_malformed_records_go_to_the_dead_letters_and_are_not_retried(loaded, capsys):
@@ -245,7 +246,16 @@ def test_history_is_bounded(loaded):
     assert [e.event_id for e in loaded.get_history("u1").events] == ["e7", "e8", "e9", "e10", "e11"]
 
 
-def test_handle_builds_itself_from_the_environment(tmp_path, monkeypatch):
+@pytest.fixture
+def gc_thresholds():
+    """Whatever a test sets, the process's collector thresholds are restored after it."""
+    saved = gc.get_threshold()
+    yield saved
+    gc.set_threshold(*saved)
+
+
+def test_handle_builds_itself_from_the_environment(tmp_path, monkeypatch, gc_thresholds):
+    gc.set_threshold(700, 10, 10)
     monkeypatch.setattr(handler_module, "_default", None)
     monkeypatch.setenv("RECMART_RECS_STORE", f"sqlite:///{tmp_path}/recs.sqlite")
     monkeypatch.setenv("RECMART_RT_DEAD_LETTERS", f"jsonl:///{tmp_path}/dead.jsonl")
@@ -255,6 +265,32 @@ def test_handle_builds_itself_from_the_environment(tmp_path, monkeypatch):
     assert handler_module._default.config.top_n == 5
     assert json.loads((tmp_path / "dead.jsonl").read_text())["reason"] == "not_json"
     assert handler_module._default.store.get_history("u1").events[0].event_id == "e1"
+    # The entry point tunes the collector for the handler's process: full passes far apart.
+    assert gc.get_threshold() == (700, 10, handler_module.FULL_COLLECTION_EVERY)
+
+
+def test_a_batch_leaves_no_reference_cycles(loaded, gc_thresholds):
+    """What makes `tune_garbage_collector` safe: the handler's garbage is freed by reference
+    counting alone, so full collections, made rare, have nothing to free. Malformed records of
+    every kind included (a raised exception's traceback would hold the batch's frame)."""
+    handler, letters = make_handler(loaded)
+    gc.collect()
+    gc.disable()
+    gc.set_debug(gc.DEBUG_SAVEALL)
+    try:
+        for k in range(3):
+            event, _ = kinesis_batch([click(f"e{k}-{i}", f"P{i}", user_id=f"u{i % 3}", event_time=at(i)) for i in range(10)]
+                                     + [b"not json", {"event_id": "x"}, click(f"e{k}-bad", "P1", event_time="yesterday")])
+            event["Records"] += [{"kinesis": {"sequenceNumber": "9", "data": "!!!"}}, {"no": "kinesis"}, "not a record"]
+            assert handler(event, None) == {"batchItemFailures": []}
+        found = gc.collect()
+        kinds = sorted({type(o).__name__ for o in gc.garbage})
+    finally:
+        gc.set_debug(0)
+        gc.garbage.clear()
+        gc.enable()
+    assert len(letters.letters) == 3 * 6
+    assert found == 0, kinds
 
 
 def test_works_the_same_on_dynamodb(dynamodb_store):
