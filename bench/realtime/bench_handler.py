@@ -11,7 +11,11 @@
    which the loader pre-blends into one row per product (rt-sessions-3) and the scorer
    scores instead of the item neighbours (scoring.py, `_from_sources`). The reference
    (`scoring_before.py`: the scorer and the item-record decoding before the exact pruning
-   of 2026-12-03) runs on the same layout, each combination on its own store.
+   of 2026-12-03) runs on the same layout, each combination on its own store; "before" is
+   the current scorer with the defaults it had until 2026-12-04 (10 seeds, Python's own
+   collector thresholds). Batches are made as they are sent, one held at a time, as in a
+   Lambda; `--warm` sets the warm-up, and with it how long the histories are when the timing
+   starts (the report gives their mean length).
 2. Against moto's DynamoDB: store calls per record, counted with a botocore event hook,
    for histories of growing length, to show the number of calls does not grow with the
    history or the neighbour lists (no N+1); on the snapshot with the session sources.
