@@ -227,7 +227,7 @@ def _sequence_number(record: object) -> str | None:
 # Full collections at most every FULL_COLLECTION_EVERY collections of the middle generation
 # (Python's default is 10). A batch decodes thousands of objects (histories, item rows) that
 # live until its end; the default promotes them and then walks the whole heap, item cache
-# included, every batch or two: a fifth of a warm handler's CPU time in bench/realtime
+# included, every batch or two: about 15% of a warm handler's CPU time in bench/realtime
 # (RESULTS.md, 2026-12-04), to free nothing, since the handler leaves no reference cycles
 # (recmart_tests/realtime/test_handler.py). Young garbage is still collected as before.
 FULL_COLLECTION_EVERY = 1000

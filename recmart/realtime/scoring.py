@@ -70,9 +70,9 @@ class ScoringSettings:
     half_life_events: float = 1.5
     harmonic_power: float = 0.5
     # Newest distinct products that seed. Tuned as above: 4 scores as well as 10 on the
-    # validation split (bench/quality/RESULTS.md; 3 and fewer lose), and a seed 4 products
-    # back already weighs a twentieth of the newest, so each one more costs a row's scoring
-    # and changes almost no list.
+    # validation split (bench/quality/RESULTS.md; 3 and fewer lose): the fifth product (4 events
+    # back at the least) weighs 0.07 of the newest, so each one more costs a row's scoring and
+    # changes almost no list.
     window: int = 4
     # Per session-aware source, its weight (tuned as above); a source not named is not blended.
     # The loader blends at these defaults (`recmart.realtime.loader.SOURCE_WEIGHTS`): a stored
