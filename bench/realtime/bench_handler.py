@@ -198,7 +198,8 @@ def sqlite_store(n_products: int, k: int, with_sources: bool, source_rows: int, 
 
 @contextlib.contextmanager
 def scorer(name: str):
-    """Score (and decode item records) with the code `name` of SCORERS inside the block."""
+    """Score (and decode item records) with the code `name` of SCORERS inside the block, with its
+    collector thresholds; yields its seed window (None: the current default)."""
     from recmart.realtime import refresh
     from recmart.realtime.store import snapshot
 
@@ -215,7 +216,7 @@ def scorer(name: str):
         refresh.recommend = scoring_before.recommend
         snapshot.parse_item_document = scoring_before.parse_item_document_before
     try:
-        yield
+        yield None if name == "current" else WINDOW_BEFORE
     finally:
         refresh.recommend, snapshot.parse_item_document = current, parse
         gc.set_threshold(*thresholds)
@@ -247,9 +248,9 @@ def bench_sqlite(n_products: int, k: int, n_records: int, n_users: int, snapshot
             # Odd rounds in reverse order: what runs later in a process runs slower (its heap has
             # grown), so alternating evens that out.
             for name, scorer_name in (combos if round_no % 2 == 0 else combos[::-1]):
-                with scorer(scorer_name):
+                with scorer(scorer_name) as window:
                     result = _bench_case(stores[name, scorer_name], case, n_records, n_users, n_products, round_no,
-                                         None if scorer_name == "current" else WINDOW_BEFORE, warm)
+                                         window, warm)
                 result["snapshot"] = name
                 result["scorer"] = scorer_name
                 result["round"] = round_no + 1

@@ -32,14 +32,14 @@ def main() -> None:
     parser.add_argument("--users", type=int, default=20_000)
     parser.add_argument("--records", type=int, default=20_000)
     parser.add_argument("--top", type=int, default=30)
-    parser.add_argument("--warm", type=int, default=0, help="warm-up records (default: half of --records)")
+    parser.add_argument("--warm", type=int, default=None, help="warm-up records (default: half of --records)")
     args = parser.parse_args()
     store, _ = sqlite_store(args.products, 50, SNAPSHOTS[args.snapshot][1], 100, 1.0)
     label, cache, batch_size, seed = CASES[args.case]
     handler = Handler(store, MemoryDeadLetters(), HandlerConfig(item_cache_size=cache, log_level="WARNING"))
     shard = Shard()
     tune_garbage_collector()  # as the Lambda does
-    for batch in batches_of(shard, clicks(args.warm or args.records // 2, args.users, args.products, seed=seed + 100), 100):
+    for batch in batches_of(shard, clicks(args.records // 2 if args.warm is None else args.warm, args.users, args.products, seed=seed + 100), 100):
         handler.process(batch_event(batch))
     profile = cProfile.Profile()
     for batch in batches_of(shard, clicks(args.records, args.users, args.products, seed=seed,
